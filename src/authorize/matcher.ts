@@ -1,0 +1,102 @@
+import { type Action, type Rule, type Verdict, decisionFor } from "./rules.js";
+
+/**
+ * A per-role index of permission rules, compiled once and queried on every authorize call.
+ *
+ * Precedence follows Crossbar's static permissions: an exact rule wins, then a wildcard rule,
+ * then the longest prefix rule; nothing matching means deny. Unlike Crossbar (see README) an exact
+ * rule never shadows a prefix rule for other URIs, and several wildcard rules may share a leading part.
+ */
+export class RoleMatcher {
+  private readonly exact = new Map<string, Rule>();
+  private readonly prefixes = new Map<string, Rule>();
+  /** Distinct prefix lengths, longest first: a lookup probes one Map entry per length. */
+  private readonly prefixLengths: number[];
+  private readonly wildcardRoot: TrieNode = newNode();
+  readonly size: number;
+
+  constructor(rules: readonly Rule[]) {
+    for (const rule of rules) {
+      switch (rule.match) {
+        case "exact":
+          this.exact.set(rule.uri, rule);
+          break;
+        case "prefix":
+          this.prefixes.set(rule.uri, rule);
+          break;
+        case "wildcard":
+          insertWildcard(this.wildcardRoot, rule);
+          break;
+      }
+    }
+    this.prefixLengths = [...new Set([...this.prefixes.keys()].map((k) => k.length))].sort((a, b) => b - a);
+    this.size = rules.length;
+  }
+
+  /** The rule that governs `uri`, or null. */
+  find(uri: string): Rule | null {
+    const exact = this.exact.get(uri);
+    if (exact) return exact;
+    if (this.wildcardRoot.literal.size > 0 || this.wildcardRoot.any) {
+      const wild = matchWildcard(this.wildcardRoot, uri.split("."), 0);
+      if (wild) return wild;
+    }
+    for (const len of this.prefixLengths) {
+      if (len > uri.length) continue;
+      const rule = this.prefixes.get(len === uri.length ? uri : uri.slice(0, len));
+      if (rule) return rule;
+    }
+    return null;
+  }
+
+  decide(uri: string, action: Action): Verdict {
+    const rule = this.find(uri);
+    // No rule: deny, and never ask the router to cache it, so a later grant takes effect at once.
+    if (!rule) return { allow: false, disclose: false, cache: false, rule: null };
+    return { ...decisionFor(rule, action), rule };
+  }
+}
+
+interface TrieNode {
+  literal: Map<string, TrieNode>;
+  any: TrieNode | null;
+  rule: Rule | null;
+}
+
+function newNode(): TrieNode {
+  return { literal: new Map(), any: null, rule: null };
+}
+
+function insertWildcard(root: TrieNode, rule: Rule): void {
+  let node = root;
+  for (const part of rule.uri.split(".")) {
+    if (part === "") {
+      node.any ??= newNode();
+      node = node.any;
+    } else {
+      let next = node.literal.get(part);
+      if (!next) {
+        next = newNode();
+        node.literal.set(part, next);
+      }
+      node = next;
+    }
+  }
+  // First rule for a pattern wins; the store orders rules by id so this is stable.
+  node.rule ??= rule;
+}
+
+/** Depth-first, literal components before the wildcard one: the leftmost literal match wins. */
+function matchWildcard(node: TrieNode, parts: string[], i: number): Rule | null {
+  if (i === parts.length) return node.rule;
+  const part = parts[i] as string;
+  // An empty request component (e.g. a wildcard subscription "a..b") matches only an empty rule component.
+  if (part !== "") {
+    const lit = node.literal.get(part);
+    if (lit) {
+      const found = matchWildcard(lit, parts, i + 1);
+      if (found) return found;
+    }
+  }
+  return node.any ? matchWildcard(node.any, parts, i + 1) : null;
+}

@@ -1,0 +1,89 @@
+import convict from "convict";
+import { readFileSync } from "node:fs";
+import { extname } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { registerFormats } from "./formats.js";
+import { schema } from "./schema.js";
+
+export interface Config {
+  database: { url: string; poolMax: number };
+  router: {
+    url: string;
+    authRealm: string;
+    realms: string[];
+    authmethod: "anonymous" | "ticket" | "cryptosign";
+    authid: string;
+    ticket: string;
+    keyFile: string;
+    maxRetryDelayMs: number;
+  };
+  procedures: { authenticate: string; authorize: string };
+  log: { level: string };
+  http: { port: number; host: string };
+  argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  deadlineMs: number;
+  reloadOnStart: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+let formatsRegistered = false;
+
+export interface LoadOptions {
+  file?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  args?: string[];
+  /** Extra values (highest precedence below flags), used by tests and the dev stack. */
+  values?: Record<string, unknown>;
+}
+
+/** Loads and strictly validates the configuration; any problem is one ConfigError naming the key. */
+export function loadConfig(opts: LoadOptions = {}): Config {
+  if (!formatsRegistered) {
+    registerFormats();
+    formatsRegistered = true;
+  }
+  const env = opts.env ?? process.env;
+  const conf = convict(schema as never, { env, args: opts.args ?? [] });
+  try {
+    const file = opts.file ?? env.AUTHD_CONFIG;
+    if (file) conf.load(readConfigFile(file));
+    // convict re-applies env and flags after every load, so they beat file values.
+    if (opts.values) conf.load(opts.values);
+    conf.validate({ allowed: "strict" });
+  } catch (err) {
+    throw new ConfigError(oneLine(err));
+  }
+  if (conf.get("router.authmethod" as never) === "ticket" && !conf.get("router.ticket" as never)) {
+    throw new ConfigError("router.ticket: must be set when router.authmethod is ticket (AUTHD_ROUTER_TICKET)");
+  }
+  if (conf.get("router.authmethod" as never) === "cryptosign" && !conf.get("router.keyFile" as never)) {
+    throw new ConfigError("router.keyFile: must be set when router.authmethod is cryptosign");
+  }
+  return conf.getProperties() as unknown as Config;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new Error(`config file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  try {
+    const ext = extname(file).toLowerCase();
+    const value: unknown = ext === ".yaml" || ext === ".yml" ? parseYaml(text) : JSON.parse(text);
+    if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error("top level must be an object");
+    return value as Record<string, unknown>;
+  } catch (err) {
+    throw new Error(`config file ${file}: ${(err as Error).message}`);
+  }
+}
+
+function oneLine(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  // convict joins several problems with newlines; report the first, which names its key.
+  return (msg.split("\n").find((l) => l.trim()) ?? msg).trim();
+}
