@@ -33,7 +33,7 @@ export function registerFormats(): void {
   convict.addFormat({
     name: "uri-list",
     validate(value: unknown) {
-      if (!Array.isArray(value) || value.length === 0) throw new Error("must be a non-empty list");
+      if (!Array.isArray(value)) throw new Error("must be a list");
       for (const v of value) {
         if (typeof v !== "string" || !STRICT_URI.test(v)) throw new Error(`"${String(v)}" is not a valid realm name`);
       }

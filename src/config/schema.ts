@@ -30,9 +30,9 @@ export const schema = {
       arg: "router-auth-realm",
     },
     realms: {
-      doc: "Realms whose authorizer this service answers (one session per realm). Comma separated in env/flags.",
+      doc: "Realms whose authorizer this service answers (one session per realm). Empty: every realm in the store, followed live. Comma separated in env/flags.",
       format: "uri-list",
-      default: ["realm1"],
+      default: [],
       env: "AUTHD_ROUTER_REALMS",
       arg: "router-realms",
     },

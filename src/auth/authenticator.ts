@@ -1,0 +1,85 @@
+import { AuthError, DeadlineError, deny, unavailable } from "../errors/authErrors.js";
+import type { Logger } from "../log/logger.js";
+import { withDeadline } from "../lib/deadline.js";
+import type { AuthMethod, MethodContext, Principal } from "./method.js";
+import { parseAuthRequest, type AuthRequest } from "./request.js";
+
+/** What Crossbar reads from the authenticator's single positional result. */
+export type AuthAnswer = Record<string, unknown> & { role: string; authid: string; realm: string; extra: Record<string, unknown> };
+
+export interface AuthOutcome {
+  request: AuthRequest | null;
+  principal: Principal | null;
+  error: AuthError | null;
+  ms: number;
+}
+
+export interface AuthenticatorOptions {
+  methods: Map<string, AuthMethod>;
+  ctx: MethodContext;
+  /** Does `role` exist in `realm` in the store? Roles are never taken from user data unchecked. */
+  roleExists: (realm: string, role: string) => boolean;
+  deadlineMs: number;
+  log: Logger;
+  onOutcome?: (o: AuthOutcome) => void;
+}
+
+/**
+ * Dispatches on details.authmethod to one method module, enforces the deadline, checks the role,
+ * and shapes the answer. Always settles: with an answer or an AuthError.
+ */
+export class Authenticator {
+  constructor(private readonly o: AuthenticatorOptions) {}
+
+  /** `only` pins the method for per-method procedure URIs. */
+  async authenticate(args: unknown, only?: string): Promise<AuthAnswer> {
+    const started = performance.now();
+    let request: AuthRequest | null = null;
+    let principal: Principal | null = null;
+    try {
+      request = parseAuthRequest(args);
+      const req = request;
+      const name = only ?? req.details.authmethod;
+      if (only && req.details.authmethod !== only) throw deny(`authmethod ${req.details.authmethod} sent to the ${only} procedure`);
+      const method = this.o.methods.get(name);
+      if (!method) throw deny(`authmethod ${name} not supported`);
+      principal = await withDeadline(method.authenticate(req, this.o.ctx), this.o.deadlineMs, "authentication");
+      this.checkPrincipal(principal);
+      const answer: AuthAnswer = { ...principal.answer, role: principal.role, authid: principal.authid, realm: principal.realm, extra: principal.extra };
+      this.report(request, principal, null, started);
+      return answer;
+    } catch (err) {
+      const error = toAuthError(err);
+      this.report(request, principal, error, started);
+      throw error;
+    }
+  }
+
+  private checkPrincipal(p: Principal): void {
+    if (p.role === "trusted") throw deny("role trusted may never be assigned");
+    if (!this.o.roleExists(p.realm, p.role)) throw deny(`role ${p.role} does not exist in realm ${p.realm}`);
+  }
+
+  private report(request: AuthRequest | null, principal: Principal | null, error: AuthError | null, started: number): void {
+    const ms = performance.now() - started;
+    const d = request?.details;
+    const fields = {
+      realm: request?.realm,
+      authid: request?.authid,
+      authmethod: d?.authmethod,
+      peer: d?.transport.peer,
+      session: d?.session,
+      ms: Math.round(ms * 10) / 10,
+    };
+    if (error) this.o.log.info({ ...fields, outcome: "deny", reason: error.reason }, "authentication denied");
+    else this.o.log.info({ ...fields, outcome: "allow", role: principal?.role, as: principal?.authid, to: principal?.realm }, "authenticated");
+    this.o.onOutcome?.({ request, principal, error, ms });
+  }
+}
+
+export function toAuthError(err: unknown): AuthError {
+  if (err instanceof AuthError) return err;
+  if (err instanceof DeadlineError) return unavailable(err.message);
+  // Anything else (store down, bug): fail closed without leaking internals to the client.
+  return unavailable(`internal error: ${err instanceof Error ? err.message : String(err)}`);
+}

@@ -1,0 +1,31 @@
+import type { Logger } from "../log/logger.js";
+import type pg from "pg";
+import type { Config } from "../config/load.js";
+import type { PasswordHasher } from "./passwords.js";
+import type { AuthRequest } from "./request.js";
+
+/** Who the router should let in. `answer` carries method-specific keys (secret, pubkey, SCRAM fields). */
+export interface Principal {
+  role: string;
+  authid: string;
+  realm: string;
+  extra: Record<string, unknown>;
+  answer?: Record<string, unknown>;
+  /** The store's user id, for the audit trail. */
+  userId?: string;
+}
+
+export interface MethodContext {
+  pool: pg.Pool;
+  passwords: PasswordHasher;
+  config: Config;
+  log: Logger;
+}
+
+/** One auth method = one module under src/auth/methods/ whose default export is an AuthMethod. */
+export interface AuthMethod {
+  /** Crossbar's authmethod name: "ticket", "wampcra", ... */
+  readonly name: string;
+  /** Resolves to the principal or rejects with an AuthError. */
+  authenticate(req: AuthRequest, ctx: MethodContext): Promise<Principal>;
+}

@@ -1,0 +1,41 @@
+import { deny } from "../../errors/authErrors.js";
+import { findLogin, rehashCredential } from "../../store/queries.js";
+import type { AuthMethod } from "../method.js";
+import { principalOf } from "../principal.js";
+
+/**
+ * WAMP-Ticket: the client's ticket is checked against an argon2id PHC hash. Unknown users and
+ * users without a ticket credential burn the same argon2 work as a wrong ticket.
+ */
+const ticket: AuthMethod = {
+  name: "ticket",
+  async authenticate(req, ctx) {
+    const { realm, authid } = req;
+    const given = req.details.ticket;
+    if (!realm || !authid || given === null) {
+      await ctx.passwords.burn(given ?? "");
+      throw deny(!realm ? "no realm" : !authid ? "no authid" : "no ticket");
+    }
+    const login = await findLogin(ctx.pool, realm, authid, "ticket");
+    const cred = login?.credentials[0];
+    const phc = typeof cred?.data.phc === "string" ? cred.data.phc : null;
+    if (!login || !cred || !phc) {
+      await ctx.passwords.burn(given);
+      throw deny(login ? "no ticket credential" : "unknown user");
+    }
+    const ok = await ctx.passwords.verify(phc, given);
+    if (!ok) throw deny("wrong ticket");
+    if (login.user.disabled) throw deny("user disabled");
+    if (ctx.passwords.needsRehash(phc)) {
+      // Parameters changed since this hash was made: upgrade it now that we know the ticket,
+      // off the login's path so the client is not kept waiting for a second hash.
+      void ctx.passwords
+        .hash(given)
+        .then((fresh) => rehashCredential(ctx.pool, cred.id, { ...cred.data, phc: fresh }))
+        .catch((err: Error) => ctx.log.warn({ err: err.message, authid }, "rehash on login failed"));
+    }
+    return principalOf(login.user);
+  },
+};
+
+export default ticket;

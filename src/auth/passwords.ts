@@ -1,0 +1,52 @@
+import argon2 from "argon2";
+import { randomBytes } from "node:crypto";
+import { availableParallelism } from "node:os";
+import { Semaphore } from "../lib/semaphore.js";
+
+export interface Argon2Params {
+  memoryCost: number;
+  timeCost: number;
+  parallelism: number;
+}
+
+/** argon2id hashing with bounded concurrency and a dummy hash for users that do not exist. */
+export class PasswordHasher {
+  private readonly gate: Semaphore;
+  private dummy: Promise<string> | null = null;
+
+  constructor(
+    readonly params: Argon2Params,
+    concurrency = availableParallelism(),
+  ) {
+    this.gate = new Semaphore(Math.max(1, concurrency));
+  }
+
+  hash(password: string): Promise<string> {
+    return this.gate.run(() => argon2.hash(password, { type: argon2.argon2id, ...this.params }));
+  }
+
+  /** False for a wrong password and for a malformed stored hash (fail closed). */
+  async verify(phc: string, password: string): Promise<boolean> {
+    return this.gate.run(async () => {
+      try {
+        return await argon2.verify(phc, password);
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  needsRehash(phc: string): boolean {
+    try {
+      return argon2.needsRehash(phc, { ...this.params });
+    } catch {
+      return false;
+    }
+  }
+
+  /** Same work as a real verification, so an unknown user costs what a wrong password costs. */
+  async burn(password: string): Promise<void> {
+    this.dummy ??= this.hash(randomBytes(16).toString("hex"));
+    await this.verify(await this.dummy, password);
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Validation of what the router sends to the authenticator. Everything is checked for type and
+ * size; anything unexpected becomes a clear denial, never an exception trace.
+ */
+import { badRequest } from "../errors/authErrors.js";
+
+const MAX_ID = 255;
+const MAX_TEXT = 4096;
+
+export interface TransportInfo {
+  peer: string | null;
+  /** "tcp", "tls", ... (current) or the legacy `type` ("websocket"/"rawsocket"). */
+  channelType: string | null;
+  /** The client certificate as Crossbar describes it (`peer_cert`, legacy `client_cert`). */
+  peerCert: Record<string, unknown> | null;
+  httpHeaders: Record<string, string>;
+}
+
+export interface AuthDetails {
+  authmethod: string;
+  session: number | null;
+  authextra: Record<string, unknown>;
+  transport: TransportInfo;
+  /** ticket only: the AUTHENTICATE signature. */
+  ticket: string | null;
+}
+
+export interface AuthRequest {
+  realm: string | null;
+  authid: string | null;
+  details: AuthDetails;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function optionalString(v: unknown, what: string, max: number): string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v !== "string") throw badRequest(`${what} must be a string`);
+  if (v.length > max) throw badRequest(`${what} is too long`);
+  return v;
+}
+
+/** Crossbar sends (realm, authid, details); the method-specific procedures get the same. */
+export function parseAuthRequest(args: unknown): AuthRequest {
+  if (!Array.isArray(args) || args.length !== 3) throw badRequest("expected (realm, authid, details)");
+  const [realm, authid, details] = args as [unknown, unknown, unknown];
+  if (!isObject(details)) throw badRequest("details must be an object");
+  const authmethod = optionalString(details.authmethod, "details.authmethod", 64);
+  if (!authmethod) throw badRequest("details.authmethod is missing");
+  const session = details.session;
+  if (session !== undefined && session !== null && !Number.isSafeInteger(session)) throw badRequest("details.session must be an integer");
+  const authextra = details.authextra ?? {};
+  if (!isObject(authextra)) throw badRequest("details.authextra must be an object");
+  if (JSON.stringify(authextra).length > 16 * 1024) throw badRequest("details.authextra is too large");
+  return {
+    realm: optionalString(realm, "realm", MAX_ID),
+    authid: optionalString(authid, "authid", MAX_ID),
+    details: {
+      authmethod,
+      session: typeof session === "number" ? session : null,
+      authextra,
+      transport: parseTransport(details.transport),
+      ticket: optionalString(details.ticket, "ticket", MAX_TEXT),
+    },
+  };
+}
+
+/** Reads both the current (TransportDetails, >= 22.4) and the legacy key names. */
+export function parseTransport(t: unknown): TransportInfo {
+  if (t === undefined || t === null) return { peer: null, channelType: null, peerCert: null, httpHeaders: {} };
+  if (!isObject(t)) throw badRequest("details.transport must be an object");
+  const cert = t.peer_cert ?? t.client_cert ?? null;
+  const headers: Record<string, string> = {};
+  if (isObject(t.http_headers_received)) {
+    for (const [k, v] of Object.entries(t.http_headers_received)) if (typeof v === "string") headers[k.toLowerCase()] = v;
+  }
+  return {
+    peer: optionalString(t.peer, "details.transport.peer", 1024),
+    channelType: optionalString(t.channel_type ?? t.type, "details.transport.channel_type", 64),
+    peerCert: isObject(cert) ? cert : null,
+    httpHeaders: headers,
+  };
+}

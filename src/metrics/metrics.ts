@@ -1,0 +1,31 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/** Prometheus metrics, one registry per service instance (tests run several in one process). */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+  return {
+    registry,
+    authenticate: new Histogram({
+      name: "authd_authenticate_seconds",
+      help: "authenticate calls by method, realm and outcome",
+      labelNames: ["method", "realm", "outcome"],
+      buckets,
+      registers: [registry],
+    }),
+    authorize: new Histogram({
+      name: "authd_authorize_seconds",
+      help: "authorize calls by realm, action and outcome",
+      labelNames: ["realm", "action", "outcome"],
+      buckets,
+      registers: [registry],
+    }),
+    rules: new Gauge({ name: "authd_index_rules", help: "rules in the in-memory permission index", registers: [registry] }),
+    storeLatency: new Histogram({ name: "authd_store_reload_seconds", help: "time to reload the permission index", buckets, registers: [registry] }),
+    reconnects: new Counter({ name: "authd_router_reconnects_total", help: "router reconnects", registers: [registry] }),
+    revocations: new Counter({ name: "authd_revocations_total", help: "sessions killed after a revocation", registers: [registry] }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

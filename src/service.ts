@@ -1,0 +1,178 @@
+import pg from "pg";
+import type { Server } from "node:http";
+import { Authenticator } from "./auth/authenticator.js";
+import { PasswordHasher } from "./auth/passwords.js";
+import { loadMethods } from "./auth/registry.js";
+import { Authorizer } from "./authorize/authorizer.js";
+import { PermissionIndex } from "./authorize/permissionIndex.js";
+import type { Config } from "./config/load.js";
+import { startHttp } from "./http/server.js";
+import type { Logger } from "./log/logger.js";
+import { createMetrics, type Metrics } from "./metrics/metrics.js";
+import { RouterLink } from "./router/link.js";
+import { ChangeListener, type ChangeEvent } from "./store/changeListener.js";
+import { pendingMigrations } from "./store/migrate.js";
+import { createPool } from "./store/pool.js";
+import { listRealms, loadPermissions, ping } from "./store/queries.js";
+
+/**
+ * Composes the running service: store, permission index (kept fresh by LISTEN/NOTIFY),
+ * authenticator, authorizer, router link and HTTP endpoints.
+ */
+export class Service {
+  readonly pool: pg.Pool;
+  readonly metrics: Metrics;
+  readonly link: RouterLink;
+  private index = PermissionIndex.empty();
+  private listener: ChangeListener;
+  private http: Server | null = null;
+  private reloadTimer: NodeJS.Timeout | null = null;
+  private reloading: Promise<void> | null = null;
+  private storeOk = false;
+
+  constructor(
+    readonly config: Config,
+    readonly log: Logger,
+  ) {
+    this.pool = createPool(config.database.url, log, config.database.poolMax);
+    this.metrics = createMetrics();
+    this.link = new RouterLink(config, log, {
+      onReady: (realm) => log.info({ realm }, "realm ready"),
+    });
+    this.listener = new ChangeListener(pg, {
+      url: config.database.url,
+      log,
+      onChange: (e) => this.onChange(e),
+      onResync: () => this.scheduleReload(0),
+    });
+  }
+
+  get permissionIndex(): PermissionIndex {
+    return this.index;
+  }
+
+  async start(): Promise<void> {
+    const pending = await pendingMigrations(this.pool);
+    if (pending.length > 0) throw new Error(`the database schema is not up to date (${pending.join(", ")} pending): run "wamp-authd migrate" first`);
+    await this.reload();
+    const methods = await loadMethods();
+    const hasher = new PasswordHasher(this.config.argon2);
+    const authenticator = new Authenticator({
+      methods,
+      ctx: { pool: this.pool, passwords: hasher, config: this.config, log: this.log },
+      roleExists: (realm, role) => this.index.hasRole(realm, role),
+      deadlineMs: this.config.deadlineMs,
+      log: this.log,
+      onOutcome: (o) =>
+        this.metrics.authenticate.observe(
+          { method: o.request?.details.authmethod ?? "invalid", realm: o.request?.realm ?? "", outcome: o.error ? "deny" : "allow" },
+          o.ms / 1000,
+        ),
+    });
+    const authorizer = new Authorizer(
+      () => this.index,
+      this.log,
+      (o) => this.metrics.authorize.observe({ realm: o.realm, action: o.action ?? "invalid", outcome: o.allow ? "allow" : "deny" }, o.ms / 1000),
+    );
+    const p = this.config.procedures;
+    this.link.serve(this.config.router.authRealm, [{ uri: p.authenticate, handler: (args) => authenticator.authenticate(args) }]);
+    this.serveAuthorizer = (realm) => {
+      if (this.authorizedRealms.has(realm)) return;
+      this.authorizedRealms.add(realm);
+      this.link.serve(realm, [{ uri: p.authorize, handler: (args) => authorizer.authorize(realm, args) }]);
+    };
+    const configured = this.config.router.realms;
+    const realms = configured.length > 0 ? configured : (await listRealms(this.pool)).map((r) => r.name);
+    for (const realm of realms) this.serveAuthorizer(realm);
+    this.listener.start();
+    if (this.config.http.port > 0) {
+      this.http = await startHttp(this.config.http.host, this.config.http.port, { ready: () => this.readiness() }, this.metrics.registry, this.log);
+      this.log.info({ port: this.config.http.port }, "http endpoints up");
+    }
+  }
+
+  private readonly authorizedRealms = new Set<string>();
+  private serveAuthorizer: ((realm: string) => void) | null = null;
+
+  async stop(): Promise<void> {
+    if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    await this.link.stop();
+    await this.listener.stop();
+    await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
+    await this.pool.end();
+  }
+
+  async readiness(): Promise<{ ready: boolean; detail: Record<string, unknown> }> {
+    try {
+      await ping(this.pool);
+      this.storeOk = true;
+    } catch {
+      this.storeOk = false;
+    }
+    const router = this.link.isReady();
+    return { ready: router && this.storeOk, detail: { router, store: this.storeOk, realms: this.link.servedRealms } };
+  }
+
+  /** Rebuilds the permission index from the store and swaps it in. Concurrent calls share one load. */
+  async reload(): Promise<void> {
+    if (this.reloading) return this.reloading;
+    this.reloading = (async () => {
+      const end = this.metrics.storeLatency.startTimer();
+      try {
+        const rows = await loadPermissions(this.pool);
+        this.index = PermissionIndex.fromRows(rows);
+        this.metrics.rules.set(this.index.ruleCount);
+        this.log.debug({ rules: this.index.ruleCount }, "permission index loaded");
+      } finally {
+        end();
+        this.reloading = null;
+      }
+    })();
+    return this.reloading;
+  }
+
+  private scheduleReload(delayMs = 20): void {
+    // Coalesce bursts (a migration touching many rows) into one reload.
+    if (this.reloadTimer) return;
+    this.reloadTimer = setTimeout(() => {
+      this.reloadTimer = null;
+      this.reload().catch((err: Error) => {
+        this.log.error({ err: err.message }, "reloading permissions failed; retrying");
+        this.scheduleReload(1000);
+      });
+    }, delayMs);
+  }
+
+  private onChange(e: ChangeEvent): void {
+    if (e.table === "roles" || e.table === "permissions" || e.table === "realms") this.scheduleReload();
+    if (e.table === "realms" && e.op === "INSERT" && typeof e.realm === "string" && this.config.router.realms.length === 0) {
+      // A realm added to the store is joined live (when the config does not pin the realm list).
+      this.serveAuthorizer?.(e.realm);
+    }
+    if (e.revoke && typeof e.kill_authid === "string" && typeof e.kill_realm === "string") {
+      void this.killSessions(e.kill_realm, e.kill_authid);
+    }
+  }
+
+  /** Ends a revoked user's live sessions; reason logout also clears Crossbar cookie logins. */
+  async killSessions(realm: string, authid: string): Promise<number> {
+    const session = this.link.session(realm) ?? this.link.session(this.config.router.authRealm);
+    if (!session) {
+      this.log.warn({ realm, authid }, "cannot revoke sessions: no router session in that realm");
+      return 0;
+    }
+    try {
+      const killed = await session.call<number[]>("wamp.session.kill_by_authid", [authid], {
+        reason: "wamp.close.logout",
+        message: "credentials revoked",
+      });
+      const n = Array.isArray(killed) ? killed.length : 0;
+      this.metrics.revocations.inc(n);
+      this.log.info({ realm, authid, killed: n }, "revoked sessions");
+      return n;
+    } catch (err) {
+      this.log.error({ realm, authid, err: String((err as { error?: string }).error ?? err) }, "killing sessions failed");
+      return 0;
+    }
+  }
+}

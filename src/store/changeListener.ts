@@ -1,0 +1,94 @@
+import type pg from "pg";
+import type { Logger } from "../log/logger.js";
+
+export interface ChangeEvent {
+  table: string;
+  op: string;
+  realm?: string;
+  revoke?: boolean;
+  kill_authid?: string;
+  kill_realm?: string;
+  role_id?: number;
+  [key: string]: unknown;
+}
+
+export interface ChangeListenerOptions {
+  url: string;
+  log: Logger;
+  /** Called for every notification. */
+  onChange: (e: ChangeEvent) => void;
+  /** Called after (re)connecting: something may have been missed, reload everything. */
+  onResync: () => void;
+  retryMs?: number;
+}
+
+/**
+ * LISTENs on `authd_change` (fired by triggers, so hand-written SQL is covered) on a dedicated
+ * connection. A dropped connection is re-established and followed by a full resync.
+ */
+export class ChangeListener {
+  private client: pg.Client | null = null;
+  private stopped = false;
+  private timer: NodeJS.Timeout | null = null;
+  connected = false;
+
+  constructor(
+    private readonly pgModule: typeof pg,
+    private readonly o: ChangeListenerOptions,
+  ) {}
+
+  start(): void {
+    void this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    const c = this.client;
+    this.client = null;
+    this.connected = false;
+    await c?.end().catch(() => undefined);
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    const client = new this.pgModule.Client({ connectionString: this.o.url, application_name: "wamp-authd-listen", connectionTimeoutMillis: 5000 });
+    this.client = client;
+    const lost = (why: string) => {
+      if (this.client !== client) return;
+      this.client = null;
+      this.connected = false;
+      this.o.log.warn({ why }, "change listener lost its connection; reconnecting");
+      client.end().catch(() => undefined);
+      this.schedule();
+    };
+    client.on("error", (err) => lost(err.message));
+    client.on("end", () => lost("connection ended"));
+    client.on("notification", (msg) => {
+      if (msg.channel !== "authd_change" || !msg.payload) return;
+      try {
+        this.o.onChange(JSON.parse(msg.payload) as ChangeEvent);
+      } catch (err) {
+        this.o.log.error({ err: (err as Error).message }, "bad change notification");
+      }
+    });
+    try {
+      await client.connect();
+      await client.query("LISTEN authd_change");
+      if (this.client !== client) return;
+      this.connected = true;
+      this.o.log.info("listening for store changes");
+      this.o.onResync();
+    } catch (err) {
+      lost((err as Error).message);
+    }
+  }
+
+  private schedule(): void {
+    if (this.stopped || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.connect();
+    }, this.o.retryMs ?? 1000);
+  }
+}

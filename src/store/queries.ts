@@ -1,0 +1,145 @@
+/**
+ * Every SQL statement the service runs at auth time. Parameters only; no string-built SQL.
+ * Admin statements live in adminQueries.ts.
+ */
+import type pg from "pg";
+import type { MatchKind } from "../authorize/rules.js";
+
+export type Queryable = Pick<pg.Pool, "query">;
+export type Method = "ticket" | "wampcra" | "cryptosign" | "scram" | "tls";
+
+export interface UserRow {
+  id: string;
+  realm: string;
+  authid: string;
+  role: string;
+  disabled: boolean;
+  extra: Record<string, unknown>;
+  authid_override: string | null;
+  realm_override: string | null;
+}
+
+export interface CredentialRow {
+  id: string;
+  method: Method;
+  lookup: string | null;
+  label: string | null;
+  data: Record<string, unknown>;
+  expires_at: Date | null;
+  revoked: boolean;
+}
+
+export interface LoginRecord {
+  user: UserRow;
+  credentials: CredentialRow[];
+}
+
+const USER_COLUMNS = `u.id::text AS id, r.name AS realm, u.authid, u.role, u.disabled, u.extra,
+  u.authid_override, u.realm_override`;
+
+/** The user and its live credentials of one method (unrevoked, unexpired). */
+export async function findLogin(db: Queryable, realm: string, authid: string, method: Method): Promise<LoginRecord | null> {
+  const { rows } = await db.query<UserRow & { creds: CredentialRow[] | null }>({
+    name: "authd_find_login",
+    text: `SELECT ${USER_COLUMNS},
+      (SELECT json_agg(json_build_object('id', c.id::text, 'method', c.method, 'lookup', c.lookup, 'label', c.label,
+              'data', c.data, 'expires_at', c.expires_at, 'revoked', c.revoked) ORDER BY c.id)
+         FROM authd.credentials c
+        WHERE c.user_id = u.id AND c.method = $3 AND NOT c.revoked
+          AND (c.expires_at IS NULL OR c.expires_at > now())) AS creds
+      FROM authd.users u JOIN authd.realms r ON r.id = u.realm_id
+     WHERE r.name = $1 AND u.authid = $2`,
+    values: [realm, authid, method],
+  });
+  const row = rows[0];
+  if (!row) return null;
+  const { creds, ...user } = row;
+  return { user, credentials: creds ?? [] };
+}
+
+/** Users holding a live credential with this lookup key (cryptosign pubkey, TLS fingerprint). */
+export async function findLoginsByLookup(db: Queryable, realm: string | null, method: Method, lookup: string): Promise<Array<LoginRecord>> {
+  const { rows } = await db.query<UserRow & { cred: CredentialRow }>({
+    name: "authd_find_by_lookup",
+    text: `SELECT ${USER_COLUMNS},
+      json_build_object('id', c.id::text, 'method', c.method, 'lookup', c.lookup, 'label', c.label,
+        'data', c.data, 'expires_at', c.expires_at, 'revoked', c.revoked) AS cred
+      FROM authd.credentials c
+      JOIN authd.users u ON u.id = c.user_id
+      JOIN authd.realms r ON r.id = u.realm_id
+     WHERE c.method = $1 AND c.lookup = $2 AND ($3::text IS NULL OR r.name = $3)
+     ORDER BY u.id LIMIT 10`,
+    values: [method, lookup, realm],
+  });
+  return rows.map(({ cred, ...user }) => ({ user, credentials: [cred] }));
+}
+
+/** Rewrites a credential's data after a rehash on login; flagged so the change does not revoke sessions. */
+export async function rehashCredential(pool: pg.Pool, id: string, data: Record<string, unknown>): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    await client.query("SELECT set_config('authd.rehash', 'on', true)");
+    await client.query("UPDATE authd.credentials SET data = $2 WHERE id = $1", [id, data]);
+    await client.query("COMMIT");
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+export interface RealmRow {
+  id: number;
+  name: string;
+  anonymous_allowed: boolean;
+  anonymous_role: string | null;
+  anonymous_cidrs: string[];
+  anonymous_authid: string | null;
+  anonymous_extra: Record<string, unknown>;
+}
+
+export async function listRealms(db: Queryable): Promise<RealmRow[]> {
+  const { rows } = await db.query<RealmRow>(
+    `SELECT id, name, anonymous_allowed, anonymous_role, anonymous_cidrs::text[] AS anonymous_cidrs,
+            anonymous_authid, anonymous_extra
+       FROM authd.realms ORDER BY name`,
+  );
+  return rows;
+}
+
+export interface PermissionRow {
+  realm: string;
+  role: string;
+  id: string | null;
+  uri: string | null;
+  match: MatchKind | null;
+  allow_call: boolean;
+  allow_register: boolean;
+  allow_publish: boolean;
+  allow_subscribe: boolean;
+  disclose_caller: boolean;
+  disclose_publisher: boolean;
+  cache: boolean;
+}
+
+/** All roles with their rules (roles without rules appear once with id null), in a stable order. */
+export async function loadPermissions(db: Queryable): Promise<PermissionRow[]> {
+  const { rows } = await db.query<PermissionRow>(
+    `SELECT r.name AS realm, ro.name AS role, p.id::text AS id, p.uri, p.match,
+            COALESCE(p.allow_call, false) AS allow_call, COALESCE(p.allow_register, false) AS allow_register,
+            COALESCE(p.allow_publish, false) AS allow_publish, COALESCE(p.allow_subscribe, false) AS allow_subscribe,
+            COALESCE(p.disclose_caller, false) AS disclose_caller, COALESCE(p.disclose_publisher, false) AS disclose_publisher,
+            COALESCE(p.cache, false) AS cache
+       FROM authd.roles ro
+       JOIN authd.realms r ON r.id = ro.realm_id
+       LEFT JOIN authd.permissions p ON p.role_id = ro.id
+      ORDER BY r.name, ro.name, p.id`,
+  );
+  return rows;
+}
+
+export async function ping(db: Queryable): Promise<void> {
+  await db.query("SELECT 1");
+}

@@ -1,0 +1,103 @@
+import { autobahn, type WampConnection, type WampSession } from "../../src/router/wamp.js";
+
+export interface Joined {
+  session: WampSession & {
+    subscribe(topic: string, handler: (...a: unknown[]) => void, options?: Record<string, unknown>): Promise<unknown>;
+    publish(topic: string, args?: unknown[], kwargs?: Record<string, unknown>, options?: Record<string, unknown>): Promise<unknown>;
+  };
+  welcome: {
+    authid: string;
+    authrole: string;
+    authmethod: string;
+    authprovider: string;
+    authextra: Record<string, unknown>;
+    realm?: string;
+  };
+  connection: WampConnection;
+  /** Resolves with the close reason/details when the session ends (e.g. killed by the router). */
+  closed: Promise<{ reason: string; details: { reason?: string; message?: string } }>;
+  close(): void;
+}
+
+export class Aborted extends Error {
+  constructor(
+    readonly reason: string,
+    readonly abortMessage: string,
+  ) {
+    super(`aborted: ${reason} ${abortMessage}`);
+  }
+}
+
+export interface ClientOptions {
+  url: string;
+  realm: string;
+  authmethods?: string[];
+  authid?: string;
+  authextra?: Record<string, unknown>;
+  onchallenge?: (session: unknown, method: string, extra: Record<string, unknown>) => string;
+  timeoutMs?: number;
+}
+
+/** Connects a real autobahn-js client once (no retries): resolves on WELCOME, rejects with Aborted on ABORT. */
+export function connect(o: ClientOptions): Promise<Joined> {
+  return new Promise((resolve, reject) => {
+    const connection = new autobahn.Connection({
+      url: o.url,
+      realm: o.realm,
+      authmethods: o.authmethods,
+      authid: o.authid,
+      authextra: o.authextra,
+      onchallenge: o.onchallenge,
+      max_retries: 0,
+      retry_if_unreachable: false,
+    });
+    let joined = false;
+    let onClosed: (v: { reason: string; details: { reason?: string; message?: string } }) => void = () => undefined;
+    const closed = new Promise<{ reason: string; details: { reason?: string; message?: string } }>((r) => (onClosed = r));
+    const timer = setTimeout(() => {
+      reject(new Error(`no WELCOME or ABORT within ${o.timeoutMs ?? 15000} ms`));
+      connection.close();
+    }, o.timeoutMs ?? 15000);
+    connection.onopen = (session, details) => {
+      joined = true;
+      clearTimeout(timer);
+      resolve({
+        session: session as Joined["session"],
+        welcome: details as Joined["welcome"],
+        connection,
+        closed,
+        close: () => {
+          try {
+            connection.close();
+          } catch {
+            // already closed
+          }
+        },
+      });
+    };
+    connection.onclose = (reason, details) => {
+      onClosed({ reason, details: details ?? {} });
+      if (!joined) {
+        clearTimeout(timer);
+        reject(new Aborted(details?.reason ?? reason, details?.message ?? ""));
+      }
+      return true;
+    };
+    connection.open();
+  });
+}
+
+/** A ticket login. */
+export function ticketLogin(url: string, realm: string, authid: string, ticket: string): Promise<Joined> {
+  return connect({ url, realm, authmethods: ["ticket"], authid, onchallenge: () => ticket });
+}
+
+/** The error URI a WAMP call/subscribe failed with. */
+export async function errorOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    return String((err as { error?: unknown }).error ?? err);
+  }
+  throw new Error("expected the call to fail");
+}

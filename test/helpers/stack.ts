@@ -1,0 +1,113 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig, type Config } from "../../src/config/load.js";
+import { Service } from "../../src/service.js";
+import { crossbarConfig, type CrossbarConfigOptions, type DynamicAuthMethod } from "../../src/stack/crossbarConfig.js";
+import { startCrossbar, type CrossbarHandle } from "../../src/stack/crossbarProcess.js";
+import { freePort } from "../../src/stack/ports.js";
+import { freshStore, quietLog, type TestStore } from "./db.js";
+
+export interface StackOptions {
+  /** App realms and the roles Crossbar should know; every role is put under wamp-authd's authorizer. */
+  realms: Record<string, string[]>;
+  methods?: DynamicAuthMethod[];
+  /** Extra Crossbar options (TLS transport, extra transports). */
+  crossbar?: Partial<CrossbarConfigOptions>;
+  /** Config values for the service (deep-merged over the stack's). */
+  service?: Record<string, unknown>;
+  /** Start the service before Crossbar (to test that it keeps retrying). */
+  serviceFirst?: boolean;
+}
+
+export interface Stack {
+  store: TestStore;
+  crossbar: CrossbarHandle | null;
+  service: Service | null;
+  wsUrl: string;
+  socketPath: string;
+  config: Config;
+  crossbarConfig: Record<string, unknown>;
+  startCrossbar(): Promise<CrossbarHandle>;
+  startService(values?: Record<string, unknown>): Promise<Service>;
+  /** Waits until the service has registered in every realm. */
+  ready(service?: Service, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A real Postgres database, a real Crossbar and a real wamp-authd, wired together. */
+export async function startStack(o: StackOptions): Promise<Stack> {
+  const store = await freshStore();
+  const dir = mkdtempSync(join(tmpdir(), "authd-stack-"));
+  const socketPath = join(dir, "authd.sock");
+  const wsPort = await freePort();
+  const cbConfig = crossbarConfig({
+    socketPath,
+    wsPort,
+    methods: o.methods ?? ["ticket"],
+    realms: Object.entries(o.realms).map(([name, roles]) => ({ name, roles: roles.map((r) => ({ name: r, authorizer: "authd.authorize" })) })),
+    ...o.crossbar,
+  });
+  const services: Service[] = [];
+  const baseValues = {
+    database: { url: store.url },
+    router: { url: `rawsocket+unix://${socketPath}`, authRealm: "authd", realms: Object.keys(o.realms), maxRetryDelayMs: 500 },
+    http: { port: 0 },
+    argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
+    log: { level: process.env.TEST_LOG_LEVEL ?? "silent" },
+  };
+  const config = loadConfig({ env: {}, values: merge(baseValues, o.service ?? {}) });
+  const stack: Stack = {
+    store,
+    crossbar: null,
+    service: null,
+    wsUrl: `ws://127.0.0.1:${wsPort}/ws`,
+    socketPath,
+    config,
+    crossbarConfig: cbConfig,
+    async startCrossbar() {
+      stack.crossbar = await startCrossbar(cbConfig, { dir: join(dir, "cb") });
+      return stack.crossbar;
+    },
+    async startService(values = {}) {
+      const cfg = loadConfig({ env: {}, values: merge(merge(baseValues, o.service ?? {}), values) });
+      const service = new Service(cfg, quietLog);
+      await service.start();
+      services.push(service);
+      stack.service ??= service;
+      return service;
+    },
+    async ready(service = stack.service ?? undefined, timeoutMs = 20000) {
+      const until = Date.now() + timeoutMs;
+      while (!service?.link.isReady()) {
+        if (Date.now() > until) throw new Error("wamp-authd did not register in every realm in time");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async stop() {
+      for (const s of services) await s.stop().catch(() => undefined);
+      await stack.crossbar?.stop().catch(() => undefined);
+      await store.close();
+    },
+  };
+  if (o.serviceFirst) {
+    await stack.startService();
+  } else {
+    await stack.startCrossbar();
+    await stack.startService();
+    await stack.ready();
+  }
+  return stack;
+}
+
+function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const cur = out[k];
+    out[k] =
+      v && typeof v === "object" && !Array.isArray(v) && cur && typeof cur === "object" && !Array.isArray(cur)
+        ? merge(cur as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
+  }
+  return out;
+}
