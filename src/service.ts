@@ -1,6 +1,8 @@
 import pg from "pg";
 import type { Server } from "node:http";
+import { AuditRecorder } from "./audit/recorder.js";
 import { Authenticator } from "./auth/authenticator.js";
+import { PostgresThrottle } from "./auth/throttle.js";
 import { PasswordHasher } from "./auth/passwords.js";
 import { loadMethods } from "./auth/registry.js";
 import { Authorizer } from "./authorize/authorizer.js";
@@ -14,6 +16,7 @@ import { ChangeListener, type ChangeEvent } from "./store/changeListener.js";
 import { pendingMigrations } from "./store/migrate.js";
 import { createPool } from "./store/pool.js";
 import { listRealms, loadPermissions, ping } from "./store/queries.js";
+import { pruneFailures } from "./store/throttleQueries.js";
 
 /**
  * Composes the running service: store, permission index (kept fresh by LISTEN/NOTIFY),
@@ -29,6 +32,10 @@ export class Service {
   private reloadTimer: NodeJS.Timeout | null = null;
   private reloading: Promise<void> | null = null;
   private storeOk = false;
+  /** False while the store is unreachable (the LISTEN connection is down). */
+  private storeUp = false;
+  private housekeeping: NodeJS.Timeout | null = null;
+  readonly audit: AuditRecorder;
 
   constructor(
     readonly config: Config,
@@ -36,6 +43,7 @@ export class Service {
   ) {
     this.pool = createPool(config.database.url, log, config.database.poolMax);
     this.metrics = createMetrics();
+    this.audit = new AuditRecorder(this.pool, log, config.audit.enabled);
     this.link = new RouterLink(config, log, {
       onReady: (realm) => log.info({ realm }, "realm ready"),
     });
@@ -43,7 +51,13 @@ export class Service {
       url: config.database.url,
       log,
       onChange: (e) => this.onChange(e),
-      onResync: () => this.scheduleReload(0),
+      onResync: () => {
+        this.storeUp = true;
+        this.scheduleReload(0);
+      },
+      onLost: () => {
+        this.storeUp = false;
+      },
     });
   }
 
@@ -55,22 +69,29 @@ export class Service {
     const pending = await pendingMigrations(this.pool);
     if (pending.length > 0) throw new Error(`the database schema is not up to date (${pending.join(", ")} pending): run "wamp-authd migrate" first`);
     await this.reload();
+    this.storeUp = true;
     const methods = await loadMethods();
-    const hasher = new PasswordHasher(this.config.argon2);
+    const hasher = new PasswordHasher(this.config.argon2, this.config.argon2.concurrency);
     const authenticator = new Authenticator({
       methods,
       ctx: { pool: this.pool, passwords: hasher, config: this.config, log: this.log },
       roleExists: (realm, role) => this.index.hasRole(realm, role),
       deadlineMs: this.config.deadlineMs,
       log: this.log,
-      onOutcome: (o) =>
+      ...(this.config.throttle.enabled ? { guard: new PostgresThrottle(this.pool, this.config.throttle, this.log, () => this.metrics.lockouts.inc()) } : {}),
+      onOutcome: (o) => {
         this.metrics.authenticate.observe(
           { method: o.request?.details.authmethod ?? "invalid", realm: o.request?.realm ?? "", outcome: o.error ? "deny" : "allow" },
           o.ms / 1000,
-        ),
+        );
+        this.audit.login(o);
+      },
     });
+    // fail-closed: while the store is away, answer from an empty index (deny everything).
+    const empty = PermissionIndex.empty();
+    const failClosed = this.config.authorize.whenStoreDown === "fail-closed";
     const authorizer = new Authorizer(
-      () => this.index,
+      () => (failClosed && !this.storeUp ? empty : this.index),
       this.log,
       (o) => this.metrics.authorize.observe({ realm: o.realm, action: o.action ?? "invalid", outcome: o.allow ? "allow" : "deny" }, o.ms / 1000),
     );
@@ -85,6 +106,8 @@ export class Service {
     const realms = configured.length > 0 ? configured : (await listRealms(this.pool)).map((r) => r.name);
     for (const realm of realms) this.serveAuthorizer(realm);
     this.listener.start();
+    this.housekeeping = setInterval(() => void this.houseKeep(), 3_600_000);
+    this.housekeeping.unref();
     if (this.config.http.port > 0) {
       this.http = await startHttp(this.config.http.host, this.config.http.port, { ready: () => this.readiness() }, this.metrics.registry, this.log);
       this.log.info({ port: this.config.http.port }, "http endpoints up");
@@ -94,10 +117,13 @@ export class Service {
   private readonly authorizedRealms = new Set<string>();
   private serveAuthorizer: ((realm: string) => void) | null = null;
 
+  /** Graceful: unregister (no new calls), finish in-flight answers, then close everything. */
   async stop(): Promise<void> {
     if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    if (this.housekeeping) clearInterval(this.housekeeping);
     await this.link.stop();
     await this.listener.stop();
+    await this.audit.flush();
     await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
     await this.pool.end();
   }
@@ -109,8 +135,19 @@ export class Service {
     } catch {
       this.storeOk = false;
     }
+    if (!this.storeOk) this.storeUp = false;
     const router = this.link.isReady();
     return { ready: router && this.storeOk, detail: { router, store: this.storeOk, realms: this.link.servedRealms } };
+  }
+
+  private async houseKeep(): Promise<void> {
+    try {
+      const audit = await this.audit.prune(this.config.audit.retentionDays);
+      const counters = await pruneFailures(this.pool, this.config.throttle.windowMs);
+      this.log.debug({ audit, counters }, "housekeeping done");
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, "housekeeping failed");
+    }
   }
 
   /** Rebuilds the permission index from the store and swaps it in. Concurrent calls share one load. */
@@ -168,6 +205,7 @@ export class Service {
       });
       const n = Array.isArray(killed) ? killed.length : 0;
       this.metrics.revocations.inc(n);
+      this.audit.record({ kind: "revoke", outcome: "killed", realm, authid, detail: { sessions: n } });
       this.log.info({ realm, authid, killed: n }, "revoked sessions");
       return n;
     } catch (err) {

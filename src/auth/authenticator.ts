@@ -1,8 +1,9 @@
-import { AuthError, DeadlineError, deny, unavailable } from "../errors/authErrors.js";
+import { AuthError, DENY_URI, DeadlineError, deny, unavailable } from "../errors/authErrors.js";
 import type { Logger } from "../log/logger.js";
 import { withDeadline } from "../lib/deadline.js";
 import type { AuthMethod, MethodContext, Principal } from "./method.js";
 import { parseAuthRequest, type AuthRequest } from "./request.js";
+import type { LoginGuard } from "./throttle.js";
 
 /** What Crossbar reads from the authenticator's single positional result. */
 export type AuthAnswer = Record<string, unknown> & { role: string; authid: string; realm: string; extra: Record<string, unknown> };
@@ -21,6 +22,8 @@ export interface AuthenticatorOptions {
   roleExists: (realm: string, role: string) => boolean;
   deadlineMs: number;
   log: Logger;
+  /** Brute-force throttling; none when omitted. */
+  guard?: LoginGuard;
   onOutcome?: (o: AuthOutcome) => void;
 }
 
@@ -43,8 +46,7 @@ export class Authenticator {
       if (only && req.details.authmethod !== only) throw deny(`authmethod ${req.details.authmethod} sent to the ${only} procedure`);
       const method = this.o.methods.get(name);
       if (!method) throw deny(`authmethod ${name} not supported`);
-      principal = await withDeadline(method.authenticate(req, this.o.ctx), this.o.deadlineMs, "authentication");
-      this.checkPrincipal(principal);
+      principal = await withDeadline(this.attempt(method, req), this.o.deadlineMs, "authentication");
       const answer: AuthAnswer = { ...principal.answer, role: principal.role, authid: principal.authid, realm: principal.realm, extra: principal.extra };
       this.report(request, principal, null, started);
       return answer;
@@ -52,6 +54,21 @@ export class Authenticator {
       const error = toAuthError(err);
       this.report(request, principal, error, started);
       throw error;
+    }
+  }
+
+  /** Lockout check before any KDF work, the method itself, then failure counting. */
+  private async attempt(method: AuthMethod, req: AuthRequest): Promise<Principal> {
+    const guard = this.o.guard;
+    if (guard && (await guard.isLocked(req))) throw deny("locked out");
+    try {
+      const p = await method.authenticate(req, this.o.ctx);
+      this.checkPrincipal(p);
+      guard?.succeeded(req);
+      return p;
+    } catch (err) {
+      if (guard && err instanceof AuthError && err.uri === DENY_URI) await guard.failed(req);
+      throw err;
     }
   }
 

@@ -14,11 +14,12 @@ export class PasswordHasher {
   private readonly gate: Semaphore;
   private dummy: Promise<string> | null = null;
 
-  constructor(
-    readonly params: Argon2Params,
-    concurrency = availableParallelism(),
-  ) {
-    this.gate = new Semaphore(Math.max(1, concurrency));
+  readonly params: Argon2Params;
+
+  /** concurrency 0 (or omitted): one hash per core. */
+  constructor(params: Argon2Params, concurrency = 0) {
+    this.params = { memoryCost: params.memoryCost, timeCost: params.timeCost, parallelism: params.parallelism };
+    this.gate = new Semaphore(concurrency > 0 ? concurrency : availableParallelism());
   }
 
   hash(password: string): Promise<string> {

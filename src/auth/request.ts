@@ -39,6 +39,8 @@ function optionalString(v: unknown, what: string, max: number): string | null {
   if (v === null || v === undefined) return null;
   if (typeof v !== "string") throw badRequest(`${what} must be a string`);
   if (v.length > max) throw badRequest(`${what} is too long`);
+  // Postgres text cannot hold NUL, and lone surrogates are not valid UTF-8: refuse both up front.
+  if (!v.isWellFormed() || v.includes("\u0000")) throw badRequest(`${what} is not valid text`);
   return v;
 }
 

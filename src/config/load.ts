@@ -20,7 +20,20 @@ export interface Config {
   procedures: { authenticate: string; authorize: string };
   log: { level: string };
   http: { port: number; host: string };
-  argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  argon2: { memoryCost: number; timeCost: number; parallelism: number; concurrency: number };
+  throttle: {
+    enabled: boolean;
+    accountThreshold: number;
+    peerThreshold: number;
+    windowMs: number;
+    baseLockMs: number;
+    maxLockMs: number;
+    trustedProxyHeader: string;
+  };
+  audit: { enabled: boolean; retentionDays: number };
+  authorize: { whenStoreDown: "serve-stale" | "fail-closed" };
+  cra: { secretMode: "plain" | "derived"; keyFile: string; key: string; onPasswd: boolean };
+  scram: { iterations: number; memory: number };
   deadlineMs: number;
   reloadOnStart: boolean;
 }

@@ -52,7 +52,7 @@ export const schema = {
       env: "AUTHD_ROUTER_KEY_FILE",
       arg: "router-key-file",
     },
-    maxRetryDelayMs: { doc: "Upper bound of the reconnect back-off.", format: "positive-int", default: 2000, env: "AUTHD_ROUTER_MAX_RETRY_DELAY_MS" },
+    maxRetryDelayMs: { doc: "Upper bound of the reconnect back-off.", format: "positive-int", default: 1000, env: "AUTHD_ROUTER_MAX_RETRY_DELAY_MS" },
   },
   procedures: {
     authenticate: { doc: "URI registered for authentication.", format: "strict-uri", default: "authd.authenticate", env: "AUTHD_PROCEDURE_AUTHENTICATE", arg: "procedure-authenticate" },
@@ -75,6 +75,66 @@ export const schema = {
     memoryCost: { doc: "argon2id memory in KiB (OWASP: 19456).", format: "positive-int", default: 19456, env: "AUTHD_ARGON2_MEMORY_COST" },
     timeCost: { doc: "argon2id iterations (OWASP: 2).", format: "positive-int", default: 2, env: "AUTHD_ARGON2_TIME_COST" },
     parallelism: { doc: "argon2id lanes (OWASP: 1).", format: "positive-int", default: 1, env: "AUTHD_ARGON2_PARALLELISM" },
+    concurrency: { doc: "Most argon2 hashes computed at once (0: number of cores).", format: "nat", default: 0, env: "AUTHD_ARGON2_CONCURRENCY" },
+  },
+  cra: {
+    secretMode: {
+      doc: "What the answer's `secret` means for salted WAMP-CRA. plain: the router derives the key from it (Crossbar >= 25.12). derived: the router signs with it as given, so the PBKDF2 key is returned (Crossbar <= 23.1).",
+      format: ["plain", "derived"],
+      default: "plain",
+      env: "AUTHD_CRA_SECRET_MODE",
+      arg: "cra-secret-mode",
+    },
+    keyFile: {
+      doc: "File of AES-256-GCM keys that encrypt WAMP-CRA secrets at rest: one `id:64-hex-chars` per line, the first encrypts, all decrypt (rotation).",
+      format: String,
+      default: "",
+      env: "AUTHD_CRA_KEY_FILE",
+      arg: "cra-key-file",
+    },
+    key: {
+      doc: "Alternative to keyFile: a single `id:64-hex-chars` key.",
+      format: String,
+      default: "",
+      env: "AUTHD_CRA_KEY",
+      sensitive: true,
+    },
+    onPasswd: {
+      doc: "Also store a WAMP-CRA secret when a password is set (needs a CRA key).",
+      format: "strict-boolean",
+      default: false,
+      env: "AUTHD_CRA_ON_PASSWD",
+    },
+  },
+  scram: {
+    iterations: { doc: "argon2id time cost for SCRAM credentials.", format: "positive-int", default: 4096, env: "AUTHD_SCRAM_ITERATIONS" },
+    memory: { doc: "argon2id memory (KiB) for SCRAM credentials.", format: "positive-int", default: 512, env: "AUTHD_SCRAM_MEMORY" },
+  },
+  throttle: {
+    enabled: { doc: "Count failed logins and lock out brute force.", format: "strict-boolean", default: true, env: "AUTHD_THROTTLE_ENABLED" },
+    accountThreshold: { doc: "Failures per (realm, authid) within the window before lockouts start.", format: "positive-int", default: 5, env: "AUTHD_THROTTLE_ACCOUNT_THRESHOLD" },
+    peerThreshold: { doc: "Failures per client address within the window before lockouts start.", format: "positive-int", default: 20, env: "AUTHD_THROTTLE_PEER_THRESHOLD" },
+    windowMs: { doc: "Failures older than this are forgotten.", format: "positive-int", default: 900000, env: "AUTHD_THROTTLE_WINDOW_MS" },
+    baseLockMs: { doc: "First lockout; doubles with every further failure.", format: "positive-int", default: 1000, env: "AUTHD_THROTTLE_BASE_LOCK_MS" },
+    maxLockMs: { doc: "Longest lockout.", format: "positive-int", default: 900000, env: "AUTHD_THROTTLE_MAX_LOCK_MS" },
+    trustedProxyHeader: {
+      doc: "Read the client address from this HTTP header (first address), e.g. x-forwarded-for; empty: the transport peer. Only set it behind a proxy you control.",
+      format: String,
+      default: "",
+      env: "AUTHD_THROTTLE_TRUSTED_PROXY_HEADER",
+    },
+  },
+  audit: {
+    enabled: { doc: "Write logins, revocations and admin changes to authd.audit.", format: "strict-boolean", default: true, env: "AUTHD_AUDIT_ENABLED" },
+    retentionDays: { doc: "Audit rows older than this are deleted (hourly).", format: "positive-int", default: 90, env: "AUTHD_AUDIT_RETENTION_DAYS" },
+  },
+  authorize: {
+    whenStoreDown: {
+      doc: "serve-stale: keep answering from the in-memory index while the store is unreachable; fail-closed: deny everything until it is back.",
+      format: ["serve-stale", "fail-closed"],
+      default: "serve-stale",
+      env: "AUTHD_AUTHORIZE_WHEN_STORE_DOWN",
+    },
   },
   deadlineMs: {
     doc: "Every router call is answered within this many ms; a late answer is a denial.",

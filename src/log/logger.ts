@@ -22,6 +22,8 @@ export const REDACT_PATHS = [
   "*.private_key",
   "config.database.url",
   "config.router.ticket",
+  "config.cra.key",
+  "cra.key",
 ];
 
 export function createLogger(level = "info", destination?: pino.DestinationStream): Logger {

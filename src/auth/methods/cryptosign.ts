@@ -1,0 +1,55 @@
+import { deny } from "../../errors/authErrors.js";
+import { findLogin, findLoginsByLookup, type CredentialRow, type LoginRecord } from "../../store/queries.js";
+import type { AuthMethod } from "../method.js";
+import { principalOf } from "../principal.js";
+
+/** An Ed25519 public key as WAMP-cryptosign sends it: 32 bytes, hex. */
+const PUBKEY = /^[0-9a-fA-F]{64}$/;
+
+function isLive(c: CredentialRow, now: number): boolean {
+  // json_build_object hands timestamps over as strings; Date covers both forms.
+  return !c.revoked && (c.expires_at === null || new Date(c.expires_at).getTime() > now);
+}
+
+/**
+ * WAMP-cryptosign. A user may hold several Ed25519 keys (credentials with lookup = lowercase hex
+ * public key, each with a label, optional expiry, revocable). Crossbar calls at HELLO with the
+ * client's authextra; we answer the key the client announced in authextra.pubkey when it is a live
+ * key of that user, and Crossbar then verifies the signature over its challenge with that key.
+ *
+ * Without an authid the key alone identifies the user (within the realm); a key shared by several
+ * users of the realm is then ambiguous and denied.
+ */
+const cryptosign: AuthMethod = {
+  name: "cryptosign",
+  async authenticate(req, ctx) {
+    const { realm, authid } = req;
+    if (!realm) throw deny("no realm");
+    const announced = req.details.authextra.pubkey;
+    if (announced === undefined || announced === null) throw deny("no authextra.pubkey");
+    if (typeof announced !== "string" || !PUBKEY.test(announced)) throw deny("malformed authextra.pubkey");
+    const pubkey = announced.toLowerCase();
+
+    let login: LoginRecord;
+    if (authid) {
+      // findLogin returns only live (unrevoked, unexpired) credentials.
+      const found = await findLogin(ctx.pool, realm, authid, "cryptosign");
+      if (!found) throw deny("unknown user");
+      if (!found.credentials.some((c) => c.lookup === pubkey)) {
+        throw deny(found.credentials.length === 0 ? "no live cryptosign key" : "key is not a live key of this user");
+      }
+      login = found;
+    } else {
+      const now = Date.now();
+      const holders = await findLoginsByLookup(ctx.pool, realm, "cryptosign", pubkey);
+      const live = holders.filter((l) => l.credentials.every((c) => isLive(c, now)));
+      if (live.length === 0) throw deny(holders.length === 0 ? "unknown key" : "key revoked or expired");
+      if (live.length > 1) throw deny("key belongs to several users, an authid is needed");
+      login = live[0]!;
+    }
+    if (login.user.disabled) throw deny("user disabled");
+    return { ...principalOf(login.user), answer: { pubkey } };
+  },
+};
+
+export default cryptosign;

@@ -1,0 +1,55 @@
+import { deny } from "../../errors/authErrors.js";
+import { findLogin } from "../../store/queries.js";
+import type { AuthMethod } from "../method.js";
+import { principalOf } from "../principal.js";
+import { parseScramCredential } from "../scramCredential.js";
+
+/**
+ * WAMP-SCRAM (kdf argon2id-13). Crossbar calls the authenticator at HELLO, before any proof exists:
+ * wamp-authd answers the user's stored SCRAM parameters and keys (never the password, which is not
+ * stored), the router sends the CHALLENGE and verifies the client's proof itself (shared doc §2.5).
+ *
+ * Consequences:
+ * - A wrong password is rejected by the router after the CHALLENGE (ABORT wamp.error.not_authorized,
+ *   message "SCRAM authentication failed"); wamp-authd never sees that attempt.
+ * - Unknown, disabled and credential-less users are denied here, at HELLO, with the usual deny().
+ *   No argon2 work happens at auth time for any user, so there is nothing to burn.
+ * - The answer must carry all six keys Crossbar reads, or it aborts with an opaque "Internal server error".
+ * - authid overrides are refused: the router signs the proof over the authid the client sent (`n=` in the
+ *   AuthMessage uses the principal's authid), so answering another authid makes every proof fail and
+ *   the user could never log in. Silently ignoring the override would instead give the session an
+ *   identity the administrator did not configure; failing closed with a logged reason is clearer.
+ *   Realm overrides are fine: the realm is not part of the proof.
+ */
+const scram: AuthMethod = {
+  name: "scram",
+  async authenticate(req, ctx) {
+    const { realm, authid } = req;
+    // Crossbar refuses a SCRAM HELLO without authid before calling us; checked anyway.
+    if (!realm || !authid) throw deny(!realm ? "no realm" : "no authid");
+    const login = await findLogin(ctx.pool, realm, authid, "scram");
+    const cred = login?.credentials[0];
+    if (!login || !cred) throw deny(login ? "no scram credential" : "unknown user");
+    if (login.user.disabled) throw deny("user disabled");
+    const c = parseScramCredential(cred.data);
+    if (!c) {
+      ctx.log.warn({ realm, authid, credential: cred.id }, "scram credential is malformed; denying");
+      throw deny("malformed scram credential");
+    }
+    const principal = principalOf(login.user);
+    if (principal.authid !== authid) throw deny("authid override cannot be used with scram");
+    return {
+      ...principal,
+      answer: {
+        kdf: c.kdf,
+        iterations: c.iterations,
+        memory: c.memory,
+        salt: c.salt,
+        "stored-key": c.stored_key,
+        "server-key": c.server_key,
+      },
+    };
+  },
+};
+
+export default scram;

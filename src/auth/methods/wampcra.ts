@@ -1,0 +1,56 @@
+import { deny } from "../../errors/authErrors.js";
+import type { Config } from "../../config/load.js";
+import { findLogin } from "../../store/queries.js";
+import { CraDecryptError, loadCraCipher, type CraCipher } from "../craCipher.js";
+import { craAnswer, CraCredentialError, openCraCredential } from "../craCredential.js";
+import type { AuthMethod } from "../method.js";
+import { principalOf } from "../principal.js";
+
+/** One cipher per loaded config: the key file is read once, not per login. */
+const ciphers = new WeakMap<Config["cra"], CraCipher>();
+
+function cipherFor(config: Config): CraCipher {
+  let c = ciphers.get(config.cra);
+  if (!c) {
+    c = loadCraCipher(config.cra); // a CraKeyError here fails the login closed (unavailable)
+    ciphers.set(config.cra, c);
+  }
+  return c;
+}
+
+/**
+ * WAMP-CRA. Crossbar calls at HELLO, before it sends the CHALLENGE, and then checks the client's
+ * HMAC itself with the `secret` we answer. So unknown users, users without a wampcra credential and
+ * disabled users are denied here; a wrong secret is denied by Crossbar after the CHALLENGE (with its
+ * own message, "WAMP-CRA client signature is invalid").
+ *
+ * The secret is stored AES-256-GCM encrypted (craCipher.ts) and decrypted only to answer the router.
+ * It is never logged: error messages from the cipher and the credential checks never contain it.
+ */
+const wampcra: AuthMethod = {
+  name: "wampcra",
+  async authenticate(req, ctx) {
+    const { realm, authid } = req;
+    if (!realm) throw deny("no realm");
+    if (!authid) throw deny("no authid");
+    const login = await findLogin(ctx.pool, realm, authid, "wampcra");
+    if (!login) throw deny("unknown user");
+    const cred = login.credentials[0];
+    if (!cred) throw deny("no wampcra credential");
+    if (login.user.disabled) throw deny("user disabled");
+    let opened;
+    try {
+      opened = openCraCredential(cipherFor(ctx.config), cred.data);
+    } catch (err) {
+      if (err instanceof CraDecryptError || err instanceof CraCredentialError) {
+        // An operator problem (key removed from the key file, corrupt row): deny, and say why in the log.
+        ctx.log.error({ realm, authid, credential: cred.id, err: err.message }, "unusable wampcra credential");
+        throw deny(`unusable wampcra credential: ${err.message}`);
+      }
+      throw err;
+    }
+    return { ...principalOf(login.user), answer: craAnswer(ctx.config.cra.secretMode, opened) };
+  },
+};
+
+export default wampcra;

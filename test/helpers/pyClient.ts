@@ -1,0 +1,79 @@
+/**
+ * Drives test/python/client.py (autobahn-python) from the TS tests: one login, one JSON line back.
+ * Uses the python of the Crossbar venv, which ships autobahn with argon2-cffi (needed for SCRAM).
+ */
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { findCrossbar } from "../../src/stack/crossbarProcess.js";
+
+// compiled to dist/test/helpers/: the script stays in the source tree
+const SCRIPT = fileURLToPath(new URL("../../../test/python/client.py", import.meta.url));
+
+export interface PyWelcome {
+  authid: string;
+  authrole: string;
+  authmethod: string;
+  authprovider: string;
+  authextra: Record<string, unknown>;
+  realm: string;
+}
+
+export type PyResult = { welcome: PyWelcome } | { abort: string | null; message: string | null };
+
+export interface PyLogin {
+  url: string;
+  realm: string;
+  authmethod: "ticket" | "scram" | "tls" | "anonymous";
+  authid?: string;
+  password?: string;
+  ticket?: string;
+  ca?: string;
+  cert?: string;
+  key?: string;
+  timeoutS?: number;
+}
+
+async function python(): Promise<string> {
+  const crossbar = await findCrossbar();
+  const py = join(dirname(crossbar), "python");
+  if (!existsSync(py)) throw new Error(`no python next to ${crossbar}`);
+  return py;
+}
+
+export async function pyLogin(o: PyLogin): Promise<PyResult> {
+  const args = [SCRIPT, "--url", o.url, "--realm", o.realm, "--authmethod", o.authmethod, "--timeout", String(o.timeoutS ?? 15)];
+  const opt = (flag: string, v: string | undefined) => {
+    if (v !== undefined) args.push(flag, v);
+  };
+  opt("--authid", o.authid);
+  opt("--password", o.password);
+  opt("--ticket", o.ticket);
+  opt("--ca", o.ca);
+  opt("--cert", o.cert);
+  opt("--key", o.key);
+  const py = await python();
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(py, args, { encoding: "utf8", timeout: ((o.timeoutS ?? 15) + 15) * 1000 }, (err, out, stderr) => {
+      if (err) reject(new Error(`python client failed: ${err.message}\n${stderr}`));
+      else resolve(out);
+    });
+  });
+  const line = stdout.trim().split("\n").pop() ?? "";
+  try {
+    return JSON.parse(line) as PyResult;
+  } catch {
+    throw new Error(`python client printed no JSON: ${JSON.stringify(stdout)}`);
+  }
+}
+
+export function welcomeOf(r: PyResult): PyWelcome {
+  if ("welcome" in r) return r.welcome;
+  throw new Error(`expected WELCOME, got ABORT ${r.abort} ${r.message}`);
+}
+
+export function abortOf(r: PyResult): { abort: string | null; message: string | null } {
+  if ("welcome" in r) throw new Error(`expected ABORT, got WELCOME as ${r.welcome.authid}/${r.welcome.authrole}`);
+  return r;
+}
