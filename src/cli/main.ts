@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import "./threadpool.js";
 import { Command } from "commander";
 import { registerMigrate } from "./commands/migrate.js";
 import { registerServe } from "./commands/serve.js";
