@@ -96,7 +96,10 @@ export class Service {
       (o) => this.metrics.authorize.observe({ realm: o.realm, action: o.action ?? "invalid", outcome: o.allow ? "allow" : "deny" }, o.ms / 1000),
     );
     const p = this.config.procedures;
-    this.link.serve(this.config.router.authRealm, [{ uri: p.authenticate, handler: (args) => authenticator.authenticate(args) }]);
+    const perMethod = p.perMethod
+      ? [...methods.keys()].map((m) => ({ uri: `${p.authenticate}.${m}`, handler: (args: unknown) => authenticator.authenticate(args, m) }))
+      : [];
+    this.link.serve(this.config.router.authRealm, [{ uri: p.authenticate, handler: (args) => authenticator.authenticate(args) }, ...perMethod]);
     this.serveAuthorizer = (realm) => {
       if (this.authorizedRealms.has(realm)) return;
       this.authorizedRealms.add(realm);

@@ -17,7 +17,7 @@ export interface Config {
     keyFile: string;
     maxRetryDelayMs: number;
   };
-  procedures: { authenticate: string; authorize: string };
+  procedures: { authenticate: string; authorize: string; perMethod: boolean };
   log: { level: string };
   http: { port: number; host: string };
   argon2: { memoryCost: number; timeCost: number; parallelism: number; concurrency: number };

@@ -57,6 +57,12 @@ export const schema = {
   procedures: {
     authenticate: { doc: "URI registered for authentication.", format: "strict-uri", default: "authd.authenticate", env: "AUTHD_PROCEDURE_AUTHENTICATE", arg: "procedure-authenticate" },
     authorize: { doc: "URI registered for authorization.", format: "strict-uri", default: "authd.authorize", env: "AUTHD_PROCEDURE_AUTHORIZE", arg: "procedure-authorize" },
+    perMethod: {
+      doc: "Also register <authenticate>.<method> (e.g. authd.authenticate.ticket) for every auth method, for routers configured with one authenticator per method; each accepts only its method.",
+      format: "strict-boolean",
+      default: true,
+      env: "AUTHD_PROCEDURE_PER_METHOD",
+    },
   },
   log: {
     level: {

@@ -107,6 +107,15 @@ export class RouterLink {
       max_retry_delay: c.maxRetryDelayMs / 1000,
       retry_delay_growth: 1.5,
       retry_delay_jitter: 0.1,
+      // autobahn prints every error a handler throws to the console. Denials are WAMP errors the
+      // authenticator/authorizer already logged; anything else is logged here, structured.
+      on_user_error: (err: unknown, message: string) => {
+        if (err instanceof autobahn.Error) return;
+        this.log.error({ realm: state.realm, err: err instanceof Error ? err.message : String(err) }, message);
+      },
+      on_internal_error: (err: unknown, message: string) => {
+        this.log.error({ realm: state.realm, err: err instanceof Error ? err.message : String(err) }, message);
+      },
     });
     state.connection = connection;
     connection.onopen = (session) => {

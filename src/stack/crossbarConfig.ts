@@ -44,6 +44,8 @@ export interface CrossbarConfigOptions {
   tls?: { port: number; certificate: string; key: string; caCertificates: string[] };
   /** default "authd" */
   serviceRole?: string;
+  /** point each method at its own procedure, `<authenticate>.<method>` (wamp-authd procedures.perMethod) */
+  perMethodAuthenticators?: boolean;
   /** appended as-is (e.g. a static-permissions transport for comparisons) */
   extraTransports?: unknown[];
 }
@@ -90,10 +92,10 @@ function rule(uri: string, match: "exact" | "prefix", allow: { call?: boolean; r
   };
 }
 
-function dynamicAuth(methods: readonly DynamicAuthMethod[], authenticator: string, authRealm: string): Record<string, unknown> {
+function dynamicAuth(methods: readonly DynamicAuthMethod[], authenticator: string, authRealm: string, perMethod: boolean): Record<string, unknown> {
   const auth: Record<string, unknown> = {};
   for (const m of methods) {
-    auth[m] = { type: "dynamic", authenticator, "authenticator-realm": authRealm };
+    auth[m] = { type: "dynamic", authenticator: perMethod ? `${authenticator}.${m}` : authenticator, "authenticator-realm": authRealm };
   }
   return auth;
 }
@@ -141,6 +143,8 @@ export function crossbarConfig(o: CrossbarConfigOptions): Record<string, unknown
     name: serviceRole,
     permissions: [
       ...register.map((uri) => rule(uri, "exact", { register: true })),
+      // the per-method authenticators, <authenticate>.<method>
+      ...(register.includes(authenticate) ? [rule(`${authenticate}.`, "prefix", { register: true })] : []),
       rule("wamp.session.", "prefix", { call: true, subscribe: true }),
     ],
   });
@@ -176,7 +180,7 @@ export function crossbarConfig(o: CrossbarConfigOptions): Record<string, unknown
         [PUBLIC_WS_PATH]: {
           type: "websocket",
           serializers: [...PUBLIC_SERIALIZERS],
-          auth: dynamicAuth(methods, authenticate, authRealm),
+          auth: dynamicAuth(methods, authenticate, authRealm, !!o.perMethodAuthenticators),
         },
       },
     },
@@ -195,7 +199,7 @@ export function crossbarConfig(o: CrossbarConfigOptions): Record<string, unknown
         [PUBLIC_WS_PATH]: {
           type: "websocket",
           serializers: [...PUBLIC_SERIALIZERS],
-          auth: dynamicAuth(unique<DynamicAuthMethod>(["tls", ...methods]), authenticate, authRealm),
+          auth: dynamicAuth(unique<DynamicAuthMethod>(["tls", ...methods]), authenticate, authRealm, !!o.perMethodAuthenticators),
         },
       },
     });
