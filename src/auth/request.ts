@@ -9,8 +9,12 @@ const MAX_TEXT = 4096;
 
 export interface TransportInfo {
   peer: string | null;
-  /** "tcp", "tls", ... (current) or the legacy `type` ("websocket"/"rawsocket"). */
+  /** "tcp", "tls", ... (current `channel_type`; the legacy format has no such key). */
   channelType: string | null;
+  /** "websocket", "rawsocket" (current `channel_framing`, legacy `type`). */
+  framing: string | null;
+  /** Crossbar's tracking cookie (current `http_cbtid`, legacy `cbtid`). */
+  cbtid: string | null;
   /** The client certificate as Crossbar describes it (`peer_cert`, legacy `client_cert`). */
   peerCert: Record<string, unknown> | null;
   httpHeaders: Record<string, string>;
@@ -71,16 +75,21 @@ export function parseAuthRequest(args: unknown): AuthRequest {
 
 /** Reads both the current (TransportDetails, >= 22.4) and the legacy key names. */
 export function parseTransport(t: unknown): TransportInfo {
-  if (t === undefined || t === null) return { peer: null, channelType: null, peerCert: null, httpHeaders: {} };
+  if (t === undefined || t === null) return { peer: null, channelType: null, framing: null, cbtid: null, peerCert: null, httpHeaders: {} };
   if (!isObject(t)) throw badRequest("details.transport must be an object");
   const cert = t.peer_cert ?? t.client_cert ?? null;
-  const headers: Record<string, string> = {};
+  // No prototype: a header named __proto__ must stay a plain entry.
+  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
   if (isObject(t.http_headers_received)) {
-    for (const [k, v] of Object.entries(t.http_headers_received)) if (typeof v === "string") headers[k.toLowerCase()] = v;
+    for (const [k, v] of Object.entries(t.http_headers_received).slice(0, 256)) {
+      if (typeof v === "string" && v.length <= 8192) headers[k.toLowerCase()] = v;
+    }
   }
   return {
     peer: optionalString(t.peer, "details.transport.peer", 1024),
-    channelType: optionalString(t.channel_type ?? t.type, "details.transport.channel_type", 64),
+    channelType: optionalString(t.channel_type, "details.transport.channel_type", 64),
+    framing: optionalString(t.channel_framing ?? t.type, "details.transport.channel_framing", 64),
+    cbtid: optionalString(t.http_cbtid ?? t.cbtid, "details.transport.http_cbtid", 1024),
     peerCert: isObject(cert) ? cert : null,
     httpHeaders: headers,
   };
