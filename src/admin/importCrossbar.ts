@@ -193,6 +193,10 @@ export function planImport(config: unknown): ImportPlan {
     for (const [method, m] of Object.entries(auth)) {
       const at = `${where}.${method}`;
       if (!isObj(m)) continue;
+      if (!["anonymous", "ticket", "wampcra", "cryptosign", "scram"].includes(method)) {
+        skipped.push({ where: at, why: `${method} authentication cannot be imported (only ticket, wampcra, cryptosign, scram principals and anonymous)` });
+        continue;
+      }
       if (m.type !== "static") {
         skipped.push({ where: at, why: `${method} is ${String(m.type)}, not static: only static principals are imported` });
         continue;
@@ -245,8 +249,6 @@ export function planImport(config: unknown): ImportPlan {
             else addUser(`${at}.principals.${authid}`, authid, p, { method: "scram", data: { ...data } });
           }
           break;
-        default:
-          skipped.push({ where: at, why: `static ${method} cannot be imported (only ticket, wampcra, cryptosign, scram principals and anonymous)` });
       }
     }
   }

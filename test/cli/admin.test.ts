@@ -215,4 +215,48 @@ describe("admin CLI against a real store", () => {
     assert.match(plan, /dry run/);
     assert.equal((await store.pool.query("SELECT count(*)::int AS n FROM authd.realms")).rows[0].n, before);
   });
+
+  it("import-crossbar --apply stores principals of every static method in one go, and leaves existing users alone", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "authd-cli-"));
+    const file = join(dir, "node.json");
+    const config = {
+      version: 2,
+      workers: [
+        {
+          type: "router",
+          realms: [{ name: "imported", roles: [{ name: "r", permissions: [{ uri: "x.*", allow: { call: true } }] }] }],
+          transports: [
+            {
+              type: "websocket",
+              auth: {
+                ticket: { type: "static", principals: { t1: { ticket: "t1-ticket", role: "r" } } },
+                wampcra: { type: "static", users: { c1: { secret: "c1-secret", role: "r", salt: "s1", iterations: 10, keylen: 32 } } },
+                cryptosign: { type: "static", principals: { k1: { role: "r", authorized_keys: ["cd".repeat(32)] } } },
+              },
+            },
+          ],
+        },
+      ],
+    };
+    writeFileSync(file, JSON.stringify(config));
+    const noKey = await runCli(["import-crossbar", file, "--apply"], { env: cliEnv(store.url) });
+    assert.equal(noKey.code, 1);
+    assert.match(noKey.stderr, /WAMP-CRA users: set cra.keyFile or cra.key/);
+    const first = JSON.parse(await ok(["import-crossbar", file, "--apply", "--json"]));
+    assert.equal(first.result.usersCreated, 3);
+    const { rows } = await store.pool.query<{ authid: string; method: string; lookup: string | null; data: Record<string, unknown> }>(
+      `SELECT u.authid, c.method, c.lookup, c.data FROM authd.users u JOIN authd.realms r ON r.id = u.realm_id
+         JOIN authd.credentials c ON c.user_id = u.id WHERE r.name = 'imported' ORDER BY u.authid`,
+    );
+    assert.deepEqual(rows.map((r) => [r.authid, r.method]), [["c1", "wampcra"], ["k1", "cryptosign"], ["t1", "ticket"]]);
+    assert.equal(await argon2.verify(rows[2]!.data.phc as string, "t1-ticket"), true);
+    const cipher = new CraCipher(parseCraKeys(CRA_KEY, "test"));
+    const cra = openCraCredential(cipher, rows[0]!.data);
+    assert.deepEqual(cra, { secret: "c1-secret", salt: { salt: "s1", iterations: 10, keylen: 32 } });
+    assert.equal(rows[1]!.lookup, "cd".repeat(32));
+    const second = JSON.parse(await ok(["import-crossbar", file, "--apply", "--json"]));
+    assert.deepEqual(second.result.usersExisting.sort(), ["imported/c1", "imported/k1", "imported/t1"]);
+    const audit = JSON.stringify((await store.pool.query("SELECT detail FROM authd.audit WHERE outcome = 'import.crossbar'")).rows);
+    assert.doesNotMatch(audit, /t1-ticket|c1-secret/);
+  });
 });
