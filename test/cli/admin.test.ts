@@ -194,6 +194,12 @@ describe("admin CLI against a real store", () => {
     assert.equal(await argon2.verify(out.ticket.phc, "migrate-me"), true);
     const again = await deriveScramCredential("migrate-me", { salt: out.scram.salt, iterations: out.scram.iterations, memory: out.scram.memory });
     assert.equal(out.scram.stored_key, again.stored_key);
+    assert.equal(out.wampcra, undefined);
+    const withCra = JSON.parse(await cliOk(["hash-password", "--json", "--cra"], { env, input: "migrate-me" }));
+    assert.equal(openCraCredential(new CraCipher(parseCraKeys(CRA_KEY, "test")), withCra.wampcra).secret, "migrate-me");
+    const noKey = await runCli(["hash-password", "--cra"], { env: cliEnv("postgres://nobody@127.0.0.1:1/none"), input: "x" });
+    assert.equal(noKey.code, 1);
+    assert.match(noKey.stderr, /needs a WAMP-CRA key/);
   });
 
   it("export prints a Crossbar realms block; import-crossbar dry run writes nothing", async () => {

@@ -88,6 +88,17 @@ describe("live changes (CLI and SQL) through a real Crossbar", () => {
     assert.equal(closed.details.reason, "wamp.close.logout");
   });
 
+  it("a new password or removing the user closes the user's live sessions", async () => {
+    await cli("users", "add", "app", "carl", "--role", "user");
+    await cliIn("carl-pw", "users", "passwd", "app", "carl");
+    let c = await ticketLogin(stack.wsUrl, "app", "carl", "carl-pw");
+    await cliIn("carl-pw2", "users", "passwd", "app", "carl");
+    assert.equal((await closedWithin(c, 2000)).details.reason, "wamp.close.logout");
+    c = await ticketLogin(stack.wsUrl, "app", "carl", "carl-pw2");
+    await cli("users", "remove", "app", "carl");
+    assert.equal((await closedWithin(c, 2000)).details.reason, "wamp.close.logout");
+  });
+
   it("a new grant allows a previously denied call without restart", async () => {
     const svc = await ticketLogin(stack.wsUrl, "app", "svc1", "svc1-pw");
     const alice = await ticketLogin(stack.wsUrl, "app", "alice", "alice-pw");
