@@ -15,8 +15,7 @@ import { RouterLink } from "./router/link.js";
 import { ChangeListener, type ChangeEvent } from "./store/changeListener.js";
 import { pendingMigrations } from "./store/migrate.js";
 import { createPool } from "./store/pool.js";
-import { listRealms, loadPermissions, ping } from "./store/queries.js";
-import { roleById } from "./store/adminQueries.js";
+import { listRealms, loadPermissions, ping, roleById } from "./store/queries.js";
 import { pruneFailures } from "./store/throttleQueries.js";
 
 /**
@@ -32,6 +31,7 @@ export class Service {
   private http: Server | null = null;
   private reloadTimer: NodeJS.Timeout | null = null;
   private reloading: Promise<void> | null = null;
+  private reloadAgain: Promise<void> | null = null;
   private storeOk = false;
   /** False while the store is unreachable (the LISTEN connection is down). */
   private storeUp = false;
@@ -155,7 +155,16 @@ export class Service {
 
   /** Rebuilds the permission index from the store and swaps it in. Concurrent calls share one load. */
   async reload(): Promise<void> {
-    if (this.reloading) return this.reloading;
+    if (this.reloading) {
+      // A change may have committed after the running load read its rows: load once more after it.
+      this.reloadAgain ??= this.reloading
+        .catch(() => undefined)
+        .then(() => {
+          this.reloadAgain = null;
+          return this.reload();
+        });
+      return this.reloadAgain;
+    }
     this.reloading = (async () => {
       const end = this.metrics.storeLatency.startTimer();
       try {

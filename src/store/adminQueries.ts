@@ -254,15 +254,6 @@ export async function listRoles(db: Queryable, realm: string | null): Promise<Ro
   return rows;
 }
 
-/** The role a rule belongs to, for the kill-on-change decision (null when the role is gone). */
-export async function roleById(db: Queryable, roleId: number): Promise<{ realm: string; name: string; kill_on_change: boolean } | null> {
-  const { rows } = await db.query<{ realm: string; name: string; kill_on_change: boolean }>(
-    "SELECT r.name AS realm, ro.name, ro.kill_on_change FROM authd.roles ro JOIN authd.realms r ON r.id = ro.realm_id WHERE ro.id = $1",
-    [roleId],
-  );
-  return rows[0] ?? null;
-}
-
 export interface GrantRow {
   id: string;
   realm: string;
