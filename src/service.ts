@@ -202,6 +202,11 @@ export class Service {
       // A realm added to the store is joined live (when the config does not pin the realm list).
       this.serveAuthorizer?.(e.realm);
     }
+    if (e.table === "realms" && e.op === "DELETE" && typeof e.realm === "string") {
+      // Its users' rows go by cascade, when the realm's name is no longer there to revoke by:
+      // close the sessions of every role the realm had (the index still holds them until the reload).
+      for (const role of this.index.roles(e.realm)) void this.killRoleSessions(e.realm, role);
+    }
     if (e.revoke && typeof e.kill_authid === "string" && typeof e.kill_realm === "string") {
       void this.killSessions(e.kill_realm, e.kill_authid);
     }

@@ -140,7 +140,7 @@ describe("live changes (CLI and SQL) through a real Crossbar", () => {
     }
   });
 
-  it("a realm added in the store is served live", async () => {
+  it("a realm added in the store is served live, and removing it closes its sessions", async () => {
     await cli("realms", "add", "late");
     await cli("roles", "add", "late", "user");
     await cli("grants", "add", "late", "user", "com.late.", "--match", "prefix", "--allow", "register,call");
@@ -152,6 +152,9 @@ describe("live changes (CLI and SQL) through a real Crossbar", () => {
       await c.session.register("com.late.ping", () => "pong");
       assert.equal(await c.session.call("com.late.ping"), "pong");
       assert.equal(await errorOf(c.session.call("com.other.ping")), "wamp.error.not_authorized");
+      // Removing the realm ends its sessions too.
+      await cli("realms", "remove", "late");
+      assert.equal((await closedWithin(c, 2000)).details.reason, "wamp.close.logout");
     } finally {
       c.close();
     }
