@@ -15,7 +15,7 @@ import { RouterLink } from "./router/link.js";
 import { ChangeListener, type ChangeEvent } from "./store/changeListener.js";
 import { pendingMigrations } from "./store/migrate.js";
 import { createPool } from "./store/pool.js";
-import { listRealms, loadPermissions, ping } from "./store/queries.js";
+import { listRealms, loadPermissions, ping, roleById } from "./store/queries.js";
 import { pruneFailures } from "./store/throttleQueries.js";
 
 /**
@@ -31,6 +31,7 @@ export class Service {
   private http: Server | null = null;
   private reloadTimer: NodeJS.Timeout | null = null;
   private reloading: Promise<void> | null = null;
+  private reloadAgain: Promise<void> | null = null;
   private storeOk = false;
   /** False while the store is unreachable (the LISTEN connection is down). */
   private storeUp = false;
@@ -54,6 +55,8 @@ export class Service {
       onResync: () => {
         this.storeUp = true;
         this.scheduleReload(0);
+        // Realms added while the listener was away were not announced: join them now.
+        void this.joinStoreRealms();
       },
       onLost: () => {
         this.storeUp = false;
@@ -155,7 +158,16 @@ export class Service {
 
   /** Rebuilds the permission index from the store and swaps it in. Concurrent calls share one load. */
   async reload(): Promise<void> {
-    if (this.reloading) return this.reloading;
+    if (this.reloading) {
+      // A change may have committed after the running load read its rows: load once more after it.
+      this.reloadAgain ??= this.reloading
+        .catch(() => undefined)
+        .then(() => {
+          this.reloadAgain = null;
+          return this.reload();
+        });
+      return this.reloadAgain;
+    }
     this.reloading = (async () => {
       const end = this.metrics.storeLatency.startTimer();
       try {
@@ -176,21 +188,78 @@ export class Service {
     if (this.reloadTimer) return;
     this.reloadTimer = setTimeout(() => {
       this.reloadTimer = null;
-      this.reload().catch((err: Error) => {
+      this.reload().then(() => this.killChangedRoles(), (err: Error) => {
         this.log.error({ err: err.message }, "reloading permissions failed; retrying");
         this.scheduleReload(1000);
       });
     }, delayMs);
   }
 
+  /** Roles whose rules changed since the last reload (kill-on-change is checked after it). */
+  private changedRoles = new Set<number>();
+
   private onChange(e: ChangeEvent): void {
     if (e.table === "roles" || e.table === "permissions" || e.table === "realms") this.scheduleReload();
+    if (e.table === "permissions" && typeof e.role_id === "number") this.changedRoles.add(e.role_id);
     if (e.table === "realms" && e.op === "INSERT" && typeof e.realm === "string" && this.config.router.realms.length === 0) {
       // A realm added to the store is joined live (when the config does not pin the realm list).
       this.serveAuthorizer?.(e.realm);
     }
+    if (e.table === "realms" && e.op === "DELETE" && typeof e.realm === "string") {
+      // Its users' rows go by cascade, when the realm's name is no longer there to revoke by:
+      // close the sessions of every role the realm had (the index still holds them until the reload).
+      for (const role of this.index.roles(e.realm)) void this.killRoleSessions(e.realm, role);
+    }
     if (e.revoke && typeof e.kill_authid === "string" && typeof e.kill_realm === "string") {
       void this.killSessions(e.kill_realm, e.kill_authid);
+    }
+  }
+
+  private async joinStoreRealms(): Promise<void> {
+    if (this.config.router.realms.length > 0 || !this.serveAuthorizer) return;
+    try {
+      for (const r of await listRealms(this.pool)) this.serveAuthorizer(r.name);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, "listing realms failed");
+    }
+  }
+
+  /**
+   * After the new rules are in the index: roles flagged kill_on_change lose their live sessions, so
+   * answers the router cached under the old rules (Crossbar cannot purge them) die with the sessions.
+   */
+  private async killChangedRoles(): Promise<void> {
+    const ids = [...this.changedRoles];
+    this.changedRoles.clear();
+    for (const id of ids) {
+      try {
+        const role = await roleById(this.pool, id);
+        if (role?.kill_on_change) await this.killRoleSessions(role.realm, role.name);
+      } catch (err) {
+        this.log.error({ roleId: id, err: (err as Error).message }, "kill-on-change lookup failed");
+      }
+    }
+  }
+
+  async killRoleSessions(realm: string, role: string): Promise<number> {
+    const session = this.link.session(realm);
+    if (!session) {
+      this.log.warn({ realm, role }, "cannot close the role's sessions: no router session in that realm");
+      return 0;
+    }
+    try {
+      const killed = await session.call<number[]>("wamp.session.kill_by_authrole", [role], {
+        reason: "wamp.close.logout",
+        message: "permissions changed",
+      });
+      const n = Array.isArray(killed) ? killed.length : 0;
+      this.metrics.revocations.inc(n);
+      this.audit.record({ kind: "revoke", outcome: "killed", realm, reason: "permissions changed", detail: { role, sessions: n } });
+      this.log.info({ realm, role, killed: n }, "closed sessions of a kill-on-change role");
+      return n;
+    } catch (err) {
+      this.log.error({ realm, role, err: String((err as { error?: string }).error ?? err) }, "killing role sessions failed");
+      return 0;
     }
   }
 

@@ -1,4 +1,5 @@
 /** Statements used by the admin CLI and the demo seed. Parameters only. */
+import type pg from "pg";
 import type { Action, MatchKind } from "../authorize/rules.js";
 import type { Method, Queryable } from "./queries.js";
 
@@ -208,3 +209,158 @@ export async function revokeKeyedCredential(db: Queryable, user: string, method:
   );
   return (rowCount ?? 0) > 0;
 }
+
+/* ---- Reads, transactions and the rest of the admin surface (CLI) ---- */
+
+/** Runs `fn` in one transaction on one pooled connection; rolls back on any error. */
+export async function inTransaction<T>(pool: Pick<pg.Pool, "connect">, fn: (db: Queryable) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    const out = await fn(client);
+    await client.query("COMMIT");
+    return out;
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+export async function realmExists(db: Queryable, realm: string): Promise<boolean> {
+  const { rows } = await db.query("SELECT 1 FROM authd.realms WHERE name = $1", [realm]);
+  return rows.length > 0;
+}
+
+export interface RoleInfo {
+  realm: string;
+  name: string;
+  kill_on_change: boolean;
+  rules: number;
+  users: number;
+}
+
+export async function listRoles(db: Queryable, realm: string | null): Promise<RoleInfo[]> {
+  const { rows } = await db.query<RoleInfo>(
+    `SELECT r.name AS realm, ro.name, ro.kill_on_change,
+            (SELECT count(*)::int FROM authd.permissions p WHERE p.role_id = ro.id) AS rules,
+            (SELECT count(*)::int FROM authd.users u WHERE u.realm_id = r.id AND u.role = ro.name) AS users
+       FROM authd.roles ro JOIN authd.realms r ON r.id = ro.realm_id
+      WHERE ($1::text IS NULL OR r.name = $1)
+      ORDER BY r.name, ro.name`,
+    [realm],
+  );
+  return rows;
+}
+
+export interface GrantRow {
+  id: string;
+  realm: string;
+  role: string;
+  uri: string;
+  match: MatchKind;
+  allow_call: boolean;
+  allow_register: boolean;
+  allow_publish: boolean;
+  allow_subscribe: boolean;
+  disclose_caller: boolean;
+  disclose_publisher: boolean;
+  cache: boolean;
+}
+
+export async function listGrants(db: Queryable, realm: string | null, role: string | null): Promise<GrantRow[]> {
+  const { rows } = await db.query<GrantRow>(
+    `SELECT p.id::text AS id, r.name AS realm, ro.name AS role, p.uri, p.match, p.allow_call, p.allow_register,
+            p.allow_publish, p.allow_subscribe, p.disclose_caller, p.disclose_publisher, p.cache
+       FROM authd.permissions p JOIN authd.roles ro ON ro.id = p.role_id JOIN authd.realms r ON r.id = ro.realm_id
+      WHERE ($1::text IS NULL OR r.name = $1) AND ($2::text IS NULL OR ro.name = $2)
+      ORDER BY r.name, ro.name, p.id`,
+    [realm, role],
+  );
+  return rows;
+}
+
+export async function findGrant(db: Queryable, realm: string, role: string, uri: string, match: MatchKind): Promise<GrantRow | null> {
+  const { rows } = await db.query<GrantRow>(
+    `SELECT p.id::text AS id, r.name AS realm, ro.name AS role, p.uri, p.match, p.allow_call, p.allow_register,
+            p.allow_publish, p.allow_subscribe, p.disclose_caller, p.disclose_publisher, p.cache
+       FROM authd.permissions p JOIN authd.roles ro ON ro.id = p.role_id JOIN authd.realms r ON r.id = ro.realm_id
+      WHERE r.name = $1 AND ro.name = $2 AND p.uri = $3 AND p.match = $4`,
+    [realm, role, uri, match],
+  );
+  return rows[0] ?? null;
+}
+
+export interface UserInfo {
+  id: string;
+  realm: string;
+  authid: string;
+  role: string;
+  disabled: boolean;
+  extra: Record<string, unknown>;
+  authid_override: string | null;
+  realm_override: string | null;
+  created_at: Date;
+  updated_at: Date;
+  methods: string[];
+}
+
+const USER_INFO = `u.id::text AS id, r.name AS realm, u.authid, u.role, u.disabled, u.extra, u.authid_override,
+  u.realm_override, u.created_at, u.updated_at,
+  ARRAY(SELECT DISTINCT c.method FROM authd.credentials c
+         WHERE c.user_id = u.id AND NOT c.revoked AND (c.expires_at IS NULL OR c.expires_at > now())
+         ORDER BY c.method) AS methods`;
+
+export async function listUsers(db: Queryable, realm: string, role: string | null): Promise<UserInfo[]> {
+  const { rows } = await db.query<UserInfo>(
+    `SELECT ${USER_INFO} FROM authd.users u JOIN authd.realms r ON r.id = u.realm_id
+      WHERE r.name = $1 AND ($2::text IS NULL OR u.role = $2) ORDER BY u.authid`,
+    [realm, role],
+  );
+  return rows;
+}
+
+export async function findUser(db: Queryable, realm: string, authid: string): Promise<UserInfo | null> {
+  const { rows } = await db.query<UserInfo>(
+    `SELECT ${USER_INFO} FROM authd.users u JOIN authd.realms r ON r.id = u.realm_id WHERE r.name = $1 AND u.authid = $2`,
+    [realm, authid],
+  );
+  return rows[0] ?? null;
+}
+
+/** A credential as shown to operators: never the secret parts of `data`. */
+export interface CredentialInfo {
+  id: string;
+  method: Method;
+  lookup: string | null;
+  label: string | null;
+  pins: Record<string, unknown>;
+  expires_at: Date | null;
+  revoked: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export async function listCredentials(db: Queryable, user: string, method: Method | null): Promise<CredentialInfo[]> {
+  // Only the non-secret TLS pins leave the database; hashes, SCRAM keys and CRA ciphertexts stay in.
+  const { rows } = await db.query<CredentialInfo>(
+    `SELECT id::text AS id, method, lookup, label,
+            jsonb_strip_nulls(jsonb_build_object('issuer_cn', data->'issuer_cn', 'subject_cn', data->'subject_cn')) AS pins,
+            expires_at, revoked, created_at, updated_at
+       FROM authd.credentials WHERE user_id = $1 AND ($2::text IS NULL OR method = $2) ORDER BY method, id`,
+    [user, method],
+  );
+  return rows;
+}
+
+export async function removeKeyedCredential(db: Queryable, user: string, method: Method, lookup: string): Promise<boolean> {
+  const { rowCount } = await db.query("DELETE FROM authd.credentials WHERE user_id = $1 AND method = $2 AND lookup = $3", [user, method, lookup]);
+  return (rowCount ?? 0) > 0;
+}
+
+export async function setUserOverrides(db: Queryable, user: string, authidOverride: string | null, realmOverride: string | null): Promise<void> {
+  await db.query("UPDATE authd.users SET authid_override = $2, realm_override = $3 WHERE id = $1", [user, authidOverride, realmOverride]);
+}
+
+export type AdminDb = Queryable;

@@ -155,3 +155,12 @@ export async function findRealmPolicy(db: Queryable, realm: string): Promise<Rea
   });
   return rows[0] ?? null;
 }
+
+/** The role a rule belongs to, for the kill-on-change decision (null when the role is gone). */
+export async function roleById(db: Queryable, roleId: number): Promise<{ realm: string; name: string; kill_on_change: boolean } | null> {
+  const { rows } = await db.query<{ realm: string; name: string; kill_on_change: boolean }>(
+    "SELECT r.name AS realm, ro.name, ro.kill_on_change FROM authd.roles ro JOIN authd.realms r ON r.id = ro.realm_id WHERE ro.id = $1",
+    [roleId],
+  );
+  return rows[0] ?? null;
+}

@@ -1,0 +1,226 @@
+/**
+ * `import-crossbar` gives the same allow/deny answers as the static config does in Crossbar:
+ * the table is measured once against Crossbar running the static config, once against Crossbar
+ * with wamp-authd serving the imported store.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { stringify } from "yaml";
+import { planImport } from "../../src/admin/importCrossbar.js";
+import type { Action } from "../../src/authorize/rules.js";
+import { startCrossbar } from "../../src/stack/crossbarProcess.js";
+import { freePort } from "../../src/stack/ports.js";
+import { ticketLogin } from "../helpers/client.js";
+import { cliEnv, cliOk } from "../helpers/cli.js";
+import { startStack, type Stack } from "../helpers/stack.js";
+
+const ROLES = [
+  {
+    name: "frontend",
+    permissions: [
+      { uri: "com.example.public.*", allow: { call: true, subscribe: true } },
+      { uri: "com.example.*.status", allow: { subscribe: true } },
+      { uri: "com.example.profile.get", match: "exact", allow: { call: true }, disclose: { caller: true } },
+      { uri: "com.example.chat.", match: "prefix", allow: { publish: true, subscribe: true }, disclose: { publisher: true }, cache: true },
+    ],
+  },
+  {
+    name: "backend",
+    permissions: [
+      { uri: "com.example.", match: "prefix", allow: { call: true, register: true, publish: true, subscribe: true }, disclose: { caller: true, publisher: true } },
+      { uri: "com.example.admin.", match: "prefix", allow: { call: true } },
+      { uri: "com.example.admin.shutdown", match: "exact", allow: {} },
+      { uri: "com.example..status", match: "wildcard", allow: { subscribe: true, publish: true } },
+    ],
+  },
+];
+
+const PRINCIPALS = {
+  fe1: { ticket: "fe1-secret", role: "frontend" },
+  be1: { ticket: "be1-secret", role: "backend" },
+};
+
+function staticConfig(wsPort: number): Record<string, unknown> {
+  return {
+    version: 2,
+    controller: {},
+    workers: [
+      {
+        type: "router",
+        realms: [{ name: "app", roles: ROLES }],
+        transports: [
+          {
+            type: "web",
+            endpoint: { type: "tcp", port: wsPort, interface: "127.0.0.1" },
+            paths: { ws: { type: "websocket", serializers: ["json"], auth: { ticket: { type: "static", principals: PRINCIPALS } } } },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+const URIS = [
+  "com.example.public.news",
+  "com.example.public",
+  "com.example.public.status",
+  "com.example.sensor.status",
+  "com.example.sensor.temp",
+  "com.example.profile.get",
+  "com.example.profile.get.more",
+  "com.example.chat.room1",
+  "com.example.admin.reboot",
+  "com.example.admin.shutdown",
+  "com.example.admin.status",
+  "com.example.anything",
+  "org.other.thing",
+];
+const ACTIONS: Action[] = ["call", "register", "publish", "subscribe"];
+const NOT_AUTHORIZED = "wamp.error.not_authorized";
+
+function errorUri(err: unknown): string {
+  return String((err as { error?: unknown }).error ?? err);
+}
+
+/** One row per (user, uri, action): "allow" or "deny", observed by a real client. */
+async function measure(url: string): Promise<Record<string, string>> {
+  const table: Record<string, string> = {};
+  for (const [authid, p] of Object.entries(PRINCIPALS)) {
+    const c = await ticketLogin(url, "app", authid, p.ticket);
+    try {
+      const s = c.session as typeof c.session & {
+        unregister(r: unknown): Promise<unknown>;
+        unsubscribe(s: unknown): Promise<unknown>;
+      };
+      for (const uri of URIS) {
+        for (const action of ACTIONS) {
+          let outcome: string;
+          try {
+            if (action === "call") {
+              try {
+                await s.call(uri);
+              } catch (err) {
+                // Authorized but nobody registered: the router got past the authorizer.
+                if (errorUri(err) !== "wamp.error.no_such_procedure") throw err;
+              }
+            } else if (action === "register") {
+              await s.unregister(await s.register(uri, () => null));
+            } else if (action === "publish") {
+              await s.publish(uri, [], {}, { acknowledge: true });
+            } else {
+              await s.unsubscribe(await s.subscribe(uri, () => undefined));
+            }
+            outcome = "allow";
+          } catch (err) {
+            const e = errorUri(err);
+            if (e !== NOT_AUTHORIZED) throw new Error(`${authid} ${action} ${uri}: unexpected ${e}`);
+            outcome = "deny";
+          }
+          table[`${authid} ${action} ${uri}`] = outcome;
+        }
+      }
+    } finally {
+      c.close();
+    }
+  }
+  return table;
+}
+
+describe("import-crossbar reproduces a static Crossbar config", () => {
+  let stack: Stack | null = null;
+  after(async () => stack?.stop());
+
+  it("the imported store answers the table exactly as the static config does", async () => {
+    // 1. Crossbar alone with the static config.
+    const wsPort = await freePort();
+    const config = staticConfig(wsPort);
+    const cb = await startCrossbar(config);
+    let expected: Record<string, string>;
+    try {
+      expected = await measure(`ws://127.0.0.1:${wsPort}/ws`);
+    } finally {
+      await cb.stop();
+    }
+    const allows = Object.values(expected).filter((v) => v === "allow").length;
+    assert.ok(allows > 10 && allows < Object.keys(expected).length - 10, "the table mixes allows and denies");
+
+    // 2. The same config imported (as YAML) into the store, served by wamp-authd.
+    stack = await startStack({ realms: { app: ROLES.map((r) => r.name) } });
+    const dir = mkdtempSync(join(tmpdir(), "authd-import-"));
+    const file = join(dir, "crossbar.yaml");
+    writeFileSync(file, stringify(config));
+    const out = JSON.parse(await cliOk(["import-crossbar", file, "--apply", "--json"], { env: cliEnv(stack.store.url) }));
+    assert.equal(out.applied, true);
+    assert.deepEqual(out.plan.skipped, []);
+    assert.deepEqual(out.result, { realmsCreated: 1, rolesCreated: 2, rules: 8, usersCreated: 2, usersExisting: [] });
+    const s = stack.service!;
+    const deadline = Date.now() + 10000;
+    while (!s.permissionIndex.hasRole("app", "backend") || s.permissionIndex.ruleCount < 8) {
+      if (Date.now() > deadline) throw new Error("the import did not reach the service");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const actual = await measure(stack.wsUrl);
+    assert.deepEqual(actual, expected);
+  });
+
+  it("reports what it cannot import and plans principals of every static method", () => {
+    const plan = planImport({
+      version: 2,
+      workers: [
+        { type: "container" },
+        {
+          type: "router",
+          realms: [
+            { name: "app", roles: [...ROLES, { name: "audited", authorizer: "com.example.authorize" }, { name: "trusted", permissions: [] }] },
+          ],
+          transports: [
+            {
+              type: "universal",
+              websocket: {
+                ws: {
+                  auth: {
+                    ticket: { type: "dynamic", authenticator: "com.example.auth" },
+                    wampcra: { type: "static", users: { cra1: { secret: "s3cr3t", role: "frontend", salt: "salt123", iterations: 100, keylen: 32 } } },
+                    cryptosign: { type: "static", principals: { cs1: { realm: "app", role: "backend", authorized_keys: ["AB".repeat(32), "nope"] } } },
+                    scram: {
+                      type: "static",
+                      principals: {
+                        sc1: { kdf: "argon2id-13", iterations: 4096, memory: 512, salt: "00".repeat(16), "stored-key": "11".repeat(32), "server-key": "22".repeat(32), role: "frontend" },
+                        sc2: { kdf: "pbkdf2", role: "frontend" },
+                      },
+                    },
+                    cookie: { store: { type: "memory" } },
+                    tls: { type: "static", role: "backend" },
+                    anonymous: { type: "static", role: "frontend" },
+                  },
+                },
+              },
+            },
+          ],
+        },
+      ],
+    });
+    const why = plan.skipped.map((s) => `${s.where}: ${s.why}`).join("\n");
+    assert.match(why, /workers\[0\]: .*not a router/);
+    assert.match(why, /dynamic authorizer/);
+    assert.match(why, /roles\[3\]: role name "trusted"/);
+    assert.match(why, /auth\.ticket: ticket is dynamic/);
+    assert.match(why, /auth\.cookie: cookie authentication cannot be imported/);
+    assert.match(why, /auth\.tls: tls authentication cannot be imported/);
+    assert.match(why, /principals\.sc2: not an argon2id-13 SCRAM principal/);
+    assert.match(why, /principals\.cs1: some authorized_keys/);
+    assert.deepEqual(
+      plan.users.map((u) => [u.authid, u.role, u.credentials.map((c) => c.method)]),
+      [
+        ["cra1", "frontend", ["wampcra"]],
+        ["cs1", "backend", ["cryptosign"]],
+        ["sc1", "frontend", ["scram"]],
+      ],
+    );
+    assert.equal(plan.realms[0]!.anonymousRole, "frontend");
+    assert.deepEqual(plan.realms[0]!.roles.map((r) => r.name), ["frontend", "backend"]);
+  });
+});
