@@ -53,10 +53,7 @@ export async function check(ctx: AdminContext, c: CheckInput): Promise<CheckResu
   if (!index.hasRole(realm, role)) note = `role "${role}" does not exist in realm "${realm}": every action is denied`;
   const v = index.decide(realm, role, uri, act);
   const warnings: string[] = [];
-  if (v.rule?.cache) {
-    const info = (await q.listRoles(ctx.pool, realm)).find((r) => r.name === role);
-    warnings.push(cacheWarning(realm, role, v.rule.uri, v.rule.match, info?.kill_on_change ?? false, false));
-  }
+  if (v.rule?.cache) warnings.push(cacheWarning(realm, role, v.rule.uri, v.rule.match, false));
   return {
     realm,
     role,

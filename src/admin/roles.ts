@@ -41,16 +41,13 @@ export interface GrantResult {
 }
 
 /**
- * What an operator must know about a rule with cache: true: Crossbar keeps cached decisions per
- * session and offers no purge, so a change reaches live sessions only when they reconnect.
+ * What an operator must know about a rule with cache: true. Crossbar caches authorizer answers
+ * router-wide under (realm, role, uri, action) with no purge (router.py `_authorization_cache`):
+ * every session of the role, new ones included, gets the cached answer until the router restarts.
  */
-export function cacheWarning(realm: string, role: string, uri: string, match: MatchKind, killOnChange: boolean, changed = true): string {
-  const rule = `rule ${match} "${uri}" of role "${role}" in realm "${realm}" has cache: true: Crossbar caches its decisions per session and cannot purge them.`;
-  const apply = killOnChange
-    ? changed
-      ? `The role has kill-on-change, so its live sessions are being closed and get the new answer when they reconnect.`
-      : `The role has kill-on-change: when this rule changes, its sessions are closed and get the new answer on reconnect.`
-    : `${changed ? "Live" : "After a change, live"} sessions of role "${role}" keep the old answer until they reconnect: close them (set kill-on-change with "wamp-authd roles add ${realm} ${role} --kill-on-change" before changing rules) or restart the router.`;
+export function cacheWarning(realm: string, role: string, uri: string, match: MatchKind, changed = true): string {
+  const rule = `rule ${match} "${uri}" of role "${role}" in realm "${realm}" has cache: true: Crossbar keeps its answers router-wide for every session of the role, new ones included, and cannot purge them.`;
+  const apply = `${changed ? "This change" : "A change to it"} reaches the router only when Crossbar restarts (or the role is removed from the realm in Crossbar); closing or reconnecting sessions does not help.`;
   return `${rule} ${apply}`;
 }
 
@@ -63,7 +60,7 @@ export async function grant(ctx: AdminContext, realm: string, role: string, g: G
     const before = await q.findGrant(db, realm, role, uri, match);
     await q.grant(db, realm, role, { uri, match, allow: g.allow, discloseCaller: g.discloseCaller, disclosePublisher: g.disclosePublisher, cache: g.cache });
     // Both the old rule (its cached answers linger) and the new one (its answers will be kept) matter.
-    const warnings = before?.cache || g.cache ? [cacheWarning(realm, role, uri, match, roleInfo.kill_on_change)] : [];
+    const warnings = before?.cache || g.cache ? [cacheWarning(realm, role, uri, match)] : [];
     return { uri, match, replaced: before !== null, warnings };
   });
 }
@@ -76,7 +73,7 @@ export async function revoke(ctx: AdminContext, realm: string, role: string, uri
     const before = await q.findGrant(db, realm, role, uri, match);
     if (!before) throw new AdminError(`role "${role}" in realm "${realm}" has no ${match} rule for "${uri}"`);
     await q.revokeGrant(db, realm, role, uri, match);
-    return { uri, match, replaced: true, warnings: before.cache ? [cacheWarning(realm, role, uri, match, roleInfo.kill_on_change)] : [] };
+    return { uri, match, replaced: true, warnings: before.cache ? [cacheWarning(realm, role, uri, match)] : [] };
   });
 }
 

@@ -130,7 +130,7 @@ describe("admin CLI against a real store", () => {
   it("grant and check warn on stderr about cached rules and say how to apply a change", async () => {
     const r = await runCli(["grants", "add", "app", "user", "com.cached", "--allow", "call", "--cache"], { env });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /warning: .*cache: true.*cannot purge.*reconnect/);
+    assert.match(r.stderr, /warning: .*cache: true.*cannot purge.*Crossbar restarts/);
     const c = await runCli(["check", "app", "com.cached", "call", "--role", "user"], { env });
     assert.equal(c.code, 0, c.stderr);
     assert.match(c.stdout, /^allow/);
