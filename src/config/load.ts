@@ -20,7 +20,7 @@ export interface Config {
   procedures: { authenticate: string; authorize: string };
   log: { level: string };
   http: { port: number; host: string };
-  argon2: { memoryCost: number; timeCost: number; parallelism: number; concurrency: number };
+  argon2: { memoryCost: number; timeCost: number; parallelism: number; concurrency: number; threadNice: number };
   throttle: {
     enabled: boolean;
     accountThreshold: number;

@@ -76,6 +76,12 @@ export const schema = {
     timeCost: { doc: "argon2id iterations (OWASP: 2).", format: "positive-int", default: 2, env: "AUTHD_ARGON2_TIME_COST" },
     parallelism: { doc: "argon2id lanes (OWASP: 1).", format: "positive-int", default: 1, env: "AUTHD_ARGON2_PARALLELISM" },
     concurrency: { doc: "Most argon2 hashes computed at once (0: number of cores).", format: "nat", default: 0, env: "AUTHD_ARGON2_CONCURRENCY" },
+    threadNice: {
+      doc: "Linux nice value (0-19) for the threads computing hashes, so a login storm takes only CPU the router and authorize calls leave (0: no change).",
+      format: "nat",
+      default: 10,
+      env: "AUTHD_ARGON2_THREAD_NICE",
+    },
   },
   cra: {
     secretMode: {
