@@ -33,6 +33,10 @@ export interface CpuGroups {
   crossbarPgid: number;
   servicePid: number;
   calleePid: number;
+  /** the python authorizers (counted together) */
+  pyPids: number[];
+  /** the msgpack-linked service, if running */
+  serviceMpPid?: number;
 }
 
 export interface CpuSnapshot {
@@ -51,6 +55,8 @@ export function cpuSnapshot(g: CpuGroups): CpuSnapshot {
       crossbar: processGroupMembers(g.crossbarPgid).reduce((a, p) => a + procCpuSeconds(p), 0),
       service: procCpuSeconds(g.servicePid),
       callee: procCpuSeconds(g.calleePid),
+      python: g.pyPids.reduce((a, p) => a + procCpuSeconds(p), 0),
+      serviceMp: g.serviceMpPid ? procCpuSeconds(g.serviceMpPid) : 0,
       clients: (u.user + u.system) / 1e6,
       machine: machineCpuSeconds(),
     },

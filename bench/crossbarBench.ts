@@ -3,13 +3,15 @@
  * privileged unix-socket transport and a wamp-authd-like callee (forked) registering the no-op.
  */
 import argon2 from "argon2";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type pg from "pg";
 import { loadConfig } from "../src/config/load.js";
 import { crossbarConfig } from "../src/stack/crossbarConfig.js";
-import { startCrossbar, type CrossbarHandle } from "../src/stack/crossbarProcess.js";
+import { findCrossbar, startCrossbar, type CrossbarHandle } from "../src/stack/crossbarProcess.js";
 import { freePort } from "../src/stack/ports.js";
 import * as admin from "../src/store/adminQueries.js";
 import { connect, type Joined } from "../test/helpers/client.js";
@@ -29,6 +31,9 @@ export const SCENARIOS = [
   { key: "noopauthz", title: "floor: no-op dynamic authorizer", authorizer: "bench.noop_authorize" },
   { key: "dyn", title: "wamp-authd authorizer, cache false", authorizer: "authd.authorize" },
   { key: "dync", title: "wamp-authd authorizer, cache true", authorizer: "authd.authorize" },
+  { key: "dynmp", title: "wamp-authd authorizer, cache false, msgpack link", authorizer: "authd.authorize_mp" },
+  { key: "pyjson", title: "no-op authorizer, autobahn-python, json", authorizer: "bench.noop_authorize_json" },
+  { key: "pymsgpack", title: "no-op authorizer, autobahn-python, msgpack", authorizer: "bench.noop_authorize_msgpack" },
 ] as const;
 export type ScenarioKey = (typeof SCENARIOS)[number]["key"];
 
@@ -52,8 +57,12 @@ export interface CrossbarStack {
   socketPath: string;
   wsUrl: string;
   callee: Child;
+  /** autobahn-python no-op authorizers: json, msgpack */
+  pyAuthorizers: ChildProcess[];
   service: Child | null;
-  startService(dbUrl: string, extra?: Record<string, unknown>): Promise<{ child: Child; readyMs: number; startMs: number }>;
+  startService(dbUrl: string, extra?: Record<string, unknown>, router?: Record<string, unknown>): Promise<{ child: Child; readyMs: number; startMs: number }>;
+  /** A second service on the msgpack link, answering authd.authorize_mp (the dynmp scenario). */
+  serviceMp: Child | null;
   stop(): Promise<void>;
 }
 
@@ -77,7 +86,9 @@ export async function startCrossbarStack(): Promise<CrossbarStack> {
   // The service role also hosts the floor's callee in the bench realm: let it register there.
   const realms = (cfg.workers as Array<{ realms: Array<{ name: string; roles: Array<{ permissions: unknown[] }> }> }>)[0]!.realms;
   const serviceRole = realms.find((r) => r.name === REALM)!.roles[0]!;
-  for (const uri of [PROCEDURE, "bench.noop_authorize"]) {
+  // The python authorizers speak msgpack or json on the privileged transport (autobahn-js: json only).
+  (cfg.workers as Array<{ transports: Array<{ serializers?: string[] }> }>)[0]!.transports[0]!.serializers = ["json", "msgpack"];
+  for (const uri of [PROCEDURE, "bench.noop_authorize", "bench.noop_authorize_json", "bench.noop_authorize_msgpack", "authd.authorize_mp"]) {
     serviceRole.permissions.push({
       uri,
       match: "exact",
@@ -89,32 +100,59 @@ export async function startCrossbarStack(): Promise<CrossbarStack> {
   const crossbar = await startCrossbar(cfg, { dir: join(dir, "cb") });
   const callee = forkChild("calleeProcess.js", [socketPath, REALM]);
   await callee.next("ready");
+  const python = join(dirname(await findCrossbar()), "python");
+  const pyAuthorizers = await Promise.all(["json", "msgpack"].map((ser) => startPyAuthorizer(python, socketPath, ser)));
   const stack: CrossbarStack = {
     crossbar,
     socketPath,
     wsUrl: `ws://127.0.0.1:${wsPort}/ws`,
     callee,
+    pyAuthorizers,
     service: null,
-    async startService(dbUrl, extra = {}) {
+    serviceMp: null,
+    async startService(dbUrl, extra = {}, router = {}) {
       const values = {
         database: { url: dbUrl },
-        router: { url: `rawsocket+unix://${socketPath}`, authRealm: "authd", realms: [REALM], maxRetryDelayMs: 500 },
+        router: { url: `rawsocket+unix://${socketPath}`, authRealm: "authd", realms: [REALM], maxRetryDelayMs: 500, ...router },
         http: { port: 0 },
         log: { level: process.env.BENCH_LOG_LEVEL ?? "warn" },
         ...extra,
       };
       const child = forkChild("serviceProcess.js", [JSON.stringify(values)]);
-      stack.service = child;
+      if (!("serializer" in router)) stack.service = child;
       const ready = await child.next<{ readyMs: number; startMs: number }>("ready");
       return { child, readyMs: ready.readyMs, startMs: ready.startMs };
     },
     async stop() {
       await stack.service?.stop().catch(() => undefined);
+      await stack.serviceMp?.stop().catch(() => undefined);
       await callee.stop().catch(() => undefined);
+      for (const p of pyAuthorizers) p.kill("SIGTERM");
       await crossbar.stop();
     },
   };
   return stack;
+}
+
+const PY_AUTHORIZER = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bench", "pyAuthorizer.py");
+
+function startPyAuthorizer(python: string, socketPath: string, serializer: string): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(python, [PY_AUTHORIZER, socketPath, REALM, serializer], { stdio: ["ignore", "pipe", "inherit"] });
+    const timer = setTimeout(() => reject(new Error(`pyAuthorizer ${serializer}: not ready in 30 s`)), 30_000);
+    let out = "";
+    p.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes("ready")) {
+        clearTimeout(timer);
+        resolve(p);
+      }
+    });
+    p.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`pyAuthorizer ${serializer} exited (${code})`));
+    });
+  });
 }
 
 /** The default (OWASP) argon2id parameters from the config schema. */
@@ -128,7 +166,7 @@ export async function seedCrossbarStore(pool: pg.Pool, phc: string, clientsPerRo
   await admin.addRealm(pool, REALM);
   for (const s of SCENARIOS) {
     await admin.addRole(pool, REALM, s.key);
-    if (s.key === "dyn" || s.key === "dync") {
+    if (s.key === "dyn" || s.key === "dync" || s.key === "dynmp") {
       for (const r of benchRules()) await admin.grant(pool, REALM, s.key, { uri: r.uri, match: r.match, allow: ["call", "subscribe"], cache: s.key === "dync" });
     }
     for (let i = 0; i < clientsPerRole; i++) {
@@ -178,7 +216,7 @@ export async function runCallScenarios(
     for (const s of SCENARIOS) await closedLoop(callers(s.key), o.concurrency, o.warmupMs, new Samples());
     const acc = new Map<ScenarioKey, { samples: Samples; calls: number; seconds: number; errors: number; rounds: number[]; cpu: Record<string, number> }>();
     for (const s of SCENARIOS) acc.set(s.key, { samples: new Samples(), calls: 0, seconds: 0, errors: 0, rounds: [], cpu: {} });
-    const groups = { crossbarPgid: stack.crossbar.pid, servicePid: stack.service!.proc.pid!, calleePid: stack.callee.proc.pid! };
+    const groups = { crossbarPgid: stack.crossbar.pid, servicePid: stack.service!.proc.pid!, calleePid: stack.callee.proc.pid!, pyPids: stack.pyAuthorizers.map((p) => p.pid!), serviceMpPid: stack.serviceMp?.proc.pid };
     for (let r = 0; r < o.rounds; r++) {
       for (let k = 0; k < SCENARIOS.length; k++) {
         const s = SCENARIOS[(r + k) % SCENARIOS.length]!;
@@ -342,7 +380,7 @@ async function stormRound(stack: CrossbarStack, o: { concurrent: number; roundMs
         }
       }
     };
-    const groups = { crossbarPgid: stack.crossbar.pid, servicePid: stack.service!.proc.pid!, calleePid: stack.callee.proc.pid! };
+    const groups = { crossbarPgid: stack.crossbar.pid, servicePid: stack.service!.proc.pid!, calleePid: stack.callee.proc.pid!, pyPids: [] };
     const cpu0 = cpuSnapshot(groups);
     const started = performance.now();
     const loops = Array.from({ length: o.concurrent }, (_, i) => loop(i));

@@ -34,7 +34,7 @@ const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".
 const wants = (part: string) => !only || only.includes(part);
 const P = quick
   ? { clientsPerRole: 2, concurrency: 8, rounds: 3, roundMs: 1500, warmupMs: 500, storm: { concurrent: 8, roundMs: 4000, rounds: 4, quietMs: 1000, hashRuns: 3, nices: [0, 10] }, users: 100_000, lookups: 1000 }
-  : { clientsPerRole: 2, concurrency: 8, rounds: 8, roundMs: 3000, warmupMs: 1500, storm: { concurrent: 16, roundMs: 8000, rounds: 4, quietMs: 2000, hashRuns: 5, nices: [0, 10] }, users: 1_000_000, lookups: 5000 };
+  : { clientsPerRole: 2, concurrency: 8, rounds: 6, roundMs: 3000, warmupMs: 1500, storm: { concurrent: 16, roundMs: 8000, rounds: 4, quietMs: 2000, hashRuns: 5, nices: [0, 10] }, users: 1_000_000, lookups: 5000 };
 
 const here = dirname(fileURLToPath(import.meta.url));
 // dist/bench -> <root>/bench/results
@@ -79,7 +79,10 @@ async function main(): Promise<void> {
       await stack.startService(db.url);
       if (wants("calls")) {
         note(`calls: ${P.rounds} interleaved rounds of ${P.roundMs} ms per scenario`);
+        stack.serviceMp = (await stack.startService(db.url, { procedures: { authorize: "authd.authorize_mp" } }, { serializer: "msgpack" })).child;
         calls = await runCallScenarios(stack, P);
+        await stack.serviceMp.stop();
+        stack.serviceMp = null;
       }
       if (wants("storm")) {
         note(`login storm: ${P.storm.concurrent} concurrent ticket logins, ${P.storm.rounds} rounds of ${P.storm.roundMs} ms`);
@@ -121,7 +124,9 @@ function tableRows(matcher: MatcherRow[], calls: ScenarioResult[], storms: Storm
     const c = byKey.get(key);
     if (!c) return;
     const cpu = c.cpuUsPerCall;
-    const perCall = `CPU/call µs: crossbar ${cpu.crossbar}, authd ${cpu.service}, callee ${cpu.callee}, clients ${cpu.clients}`;
+    const py = key.startsWith("py") ? `, python ${cpu.python}` : "";
+    const authd = key === "dynmp" ? cpu.serviceMp : cpu.service;
+    const perCall = `CPU/call µs: crossbar ${cpu.crossbar}, authd ${authd}, callee ${cpu.callee}${py}, clients ${cpu.clients}`;
     rows.push({ id, what: c.title, throughput: `${f(c.callsPerSec)} calls/s`, p50: ms(c.p50ms), p99: ms(c.p99ms), result: result === "-" ? perCall : `${result}; ${perCall}`, target, met });
   };
   if (calls.length > 0) {
@@ -131,8 +136,12 @@ function tableRows(matcher: MatcherRow[], calls: ScenarioResult[], storms: Storm
     callRow("1", "static", "-", "", null);
     callRow("1b", "noopauthz", `${f(roundRatio(calls, "noopauthz", "static"), 3)} of (1)`, "", null);
     callRow("2", "dyn", `${f(r2, 3)} of (1); ${f(r2n, 3)} of (1b)`, ">= 0.90 of (1)", r2 >= 0.9);
+    const rmp = roundRatio(calls, "dynmp", "static");
+    callRow("2m", "dynmp", `${f(rmp, 3)} of (1); ${f(roundRatio(calls, "dynmp", "dyn"), 3)} of (2)`, ">= 0.90 of (1)", rmp >= 0.9);
     callRow("1c", "staticc", `${f(roundRatio(calls, "staticc", "static"), 3)} of (1)`, "", null);
     callRow("3", "dync", `${f(r3, 3)} of (1c)`, ">= 0.95 of (1c)", r3 >= 0.95);
+    callRow("s1", "pyjson", `${f(roundRatio(calls, "pyjson", "static"), 3)} of (1)`, "", null);
+    callRow("s2", "pymsgpack", `${f(roundRatio(calls, "pymsgpack", "pyjson"), 3)} of (s1)`, "", null);
   }
   for (const m of matcher) {
     const target = m.rules === 10_000 && m.path === "index.answer" ? "p99 <= 100 µs" : "";

@@ -9,6 +9,7 @@ export interface Config {
   database: { url: string; poolMax: number };
   router: {
     url: string;
+    serializer: "json" | "msgpack";
     authRealm: string;
     realms: string[];
     authmethod: "anonymous" | "ticket" | "cryptosign";

@@ -22,6 +22,13 @@ export const schema = {
       env: "AUTHD_ROUTER_URL",
       arg: "router-url",
     },
+    serializer: {
+      doc: "Serializer on a rawsocket router URL: msgpack costs the router less per call than json (Crossbar decodes JSON in Python); the transport must list it in its serializers.",
+      format: ["json", "msgpack"],
+      default: "json",
+      env: "AUTHD_ROUTER_SERIALIZER",
+      arg: "router-serializer",
+    },
     authRealm: {
       doc: "Realm where the authenticator is registered (Crossbar's authenticator-realm, or the app realm).",
       format: "strict-uri",
