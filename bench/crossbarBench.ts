@@ -138,8 +138,11 @@ const PY_AUTHORIZER = join(dirname(fileURLToPath(import.meta.url)), "..", "..", 
 
 function startPyAuthorizer(python: string, socketPath: string, serializer: string): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const p = spawn(python, [PY_AUTHORIZER, socketPath, REALM, serializer], { stdio: ["ignore", "pipe", "inherit"] });
-    const timer = setTimeout(() => reject(new Error(`pyAuthorizer ${serializer}: not ready in 30 s`)), 30_000);
+    // stderr is kept for errors only: Crossbar's venv prints harmless NumPy noise on import.
+    const p = spawn(python, [PY_AUTHORIZER, socketPath, REALM, serializer], { stdio: ["ignore", "pipe", "pipe"] });
+    let err = "";
+    p.stderr.on("data", (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+    const timer = setTimeout(() => reject(new Error(`pyAuthorizer ${serializer}: not ready in 30 s\n${err}`)), 30_000);
     let out = "";
     p.stdout.on("data", (d: Buffer) => {
       out += d.toString();
@@ -150,7 +153,7 @@ function startPyAuthorizer(python: string, socketPath: string, serializer: strin
     });
     p.on("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`pyAuthorizer ${serializer} exited (${code})`));
+      reject(new Error(`pyAuthorizer ${serializer} exited (${code})\n${err}`));
     });
   });
 }

@@ -189,7 +189,10 @@ function tableRows(matcher: MatcherRow[], calls: ScenarioResult[], storms: Storm
       target: ">= 0.90",
       met: storm.ratioToHashRate >= 0.9,
     });
-    const cpu = Object.entries(storm.cpu).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ");
+    const cpu = Object.entries(storm.cpu)
+      .filter(([k, v]) => v !== 0 || (k !== "python" && k !== "serviceMp"))
+      .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+      .join(", ");
     rows.push({ id: "6", what: `cores used during the storm, ${tag}`, throughput: "-", p50: "-", p99: "-", result: cpu, target: "", met: null });
     rows.push({ id: "6", what: `authorized call, no storm, ${tag}`, throughput: "-", p50: ms(storm.quietCall.p50ms), p99: ms(storm.quietCall.p99ms), result: "", target: "", met: null });
     rows.push({
