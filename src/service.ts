@@ -10,7 +10,7 @@ import { PermissionIndex } from "./authorize/permissionIndex.js";
 import type { Config } from "./config/load.js";
 import { startHttp } from "./http/server.js";
 import type { Logger } from "./log/logger.js";
-import { createMetrics, type Metrics } from "./metrics/metrics.js";
+import { authorizeObserver, createMetrics, type Metrics } from "./metrics/metrics.js";
 import { RouterLink } from "./router/link.js";
 import { ChangeListener, type ChangeEvent } from "./store/changeListener.js";
 import { pendingMigrations } from "./store/migrate.js";
@@ -96,7 +96,7 @@ export class Service {
     const authorizer = new Authorizer(
       () => (failClosed && !this.storeUp ? empty : this.index),
       this.log,
-      (o) => this.metrics.authorize.observe({ realm: o.realm, action: o.action ?? "invalid", outcome: o.allow ? "allow" : "deny" }, o.ms / 1000),
+      authorizeObserver(this.metrics.authorize),
     );
     const p = this.config.procedures;
     const perMethod = p.perMethod

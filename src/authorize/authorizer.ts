@@ -34,9 +34,12 @@ export class Authorizer {
       role = typeof session === "object" && session !== null ? readRole(session) : null;
       action = typeof act === "string" ? act : null;
       if (role && role !== "trusted" && typeof uri === "string" && uri.length <= MAX_URI_LENGTH && isAction(act)) {
-        const v = this.index().decide(realm, role, uri, act);
-        decision = { allow: v.allow, disclose: v.disclose, cache: v.cache };
-        if (this.log.isLevelEnabled("debug")) this.log.debug({ realm, role, uri, action: act, allow: v.allow, rule: v.rule?.id ?? null }, "authorize");
+        const index = this.index();
+        // A shared frozen answer holding exactly allow/disclose/cache: nothing allocated per call.
+        decision = index.answer(realm, role, uri, act);
+        if (this.log.isLevelEnabled("debug")) {
+          this.log.debug({ realm, role, uri, action: act, allow: decision.allow, rule: index.decide(realm, role, uri, act).rule?.id ?? null }, "authorize");
+        }
       }
     }
     this.onOutcome?.({ realm, role, action, allow: decision.allow, ms: performance.now() - started });

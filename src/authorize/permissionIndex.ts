@@ -1,5 +1,5 @@
-import { RoleMatcher } from "./matcher.js";
-import type { Action, Rule, Verdict } from "./rules.js";
+import { NO_MATCH, RoleMatcher } from "./matcher.js";
+import type { Action, Decision, Rule, Verdict } from "./rules.js";
 import type { PermissionRow } from "../store/queries.js";
 
 const NO_ROLE: Verdict = { allow: false, disclose: false, cache: false, rule: null };
@@ -55,6 +55,12 @@ export class PermissionIndex {
 
   roles(realm: string): string[] {
     return [...(this.realms.get(realm)?.keys() ?? [])];
+  }
+
+  /** The router's answer (a shared frozen object); unknown realm or role: deny, uncached. */
+  answer(realm: string, role: string, uri: string, action: Action): Decision {
+    const matcher = this.realms.get(realm)?.get(role);
+    return matcher ? matcher.answer(uri, action) : NO_MATCH;
   }
 
   decide(realm: string, role: string, uri: string, action: Action): Verdict {

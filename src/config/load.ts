@@ -9,6 +9,7 @@ export interface Config {
   database: { url: string; poolMax: number };
   router: {
     url: string;
+    serializer: "json" | "msgpack";
     authRealm: string;
     realms: string[];
     authmethod: "anonymous" | "ticket" | "cryptosign";
@@ -20,7 +21,7 @@ export interface Config {
   procedures: { authenticate: string; authorize: string; perMethod: boolean };
   log: { level: string };
   http: { port: number; host: string };
-  argon2: { memoryCost: number; timeCost: number; parallelism: number; concurrency: number };
+  argon2: { memoryCost: number; timeCost: number; parallelism: number; concurrency: number; threadNice: number };
   throttle: {
     enabled: boolean;
     accountThreshold: number;

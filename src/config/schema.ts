@@ -22,6 +22,13 @@ export const schema = {
       env: "AUTHD_ROUTER_URL",
       arg: "router-url",
     },
+    serializer: {
+      doc: "Serializer on a rawsocket router URL: msgpack costs the router less per call than json (Crossbar decodes JSON in Python); the transport must list it in its serializers.",
+      format: ["json", "msgpack"],
+      default: "json",
+      env: "AUTHD_ROUTER_SERIALIZER",
+      arg: "router-serializer",
+    },
     authRealm: {
       doc: "Realm where the authenticator is registered (Crossbar's authenticator-realm, or the app realm).",
       format: "strict-uri",
@@ -82,6 +89,12 @@ export const schema = {
     timeCost: { doc: "argon2id iterations (OWASP: 2).", format: "positive-int", default: 2, env: "AUTHD_ARGON2_TIME_COST" },
     parallelism: { doc: "argon2id lanes (OWASP: 1).", format: "positive-int", default: 1, env: "AUTHD_ARGON2_PARALLELISM" },
     concurrency: { doc: "Most argon2 hashes computed at once (0: number of cores).", format: "nat", default: 0, env: "AUTHD_ARGON2_CONCURRENCY" },
+    threadNice: {
+      doc: "Linux nice value (0-19) for the threads computing hashes: with the router on the same cores, a login storm then takes only the CPU routing leaves (0: unchanged; npm run bench compares 0 and 10).",
+      format: "nat",
+      default: 0,
+      env: "AUTHD_ARGON2_THREAD_NICE",
+    },
   },
   cra: {
     secretMode: {

@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { AuthorizeOutcome } from "../authorize/authorizer.js";
+import { isAction } from "../authorize/rules.js";
 
 /** Prometheus metrics, one registry per service instance (tests run several in one process). */
 export function createMetrics() {
@@ -30,3 +32,26 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+type Observer = { observe(value: number): void };
+
+/**
+ * The authorize histogram's observer for Authorizer's onOutcome. Labelled children are looked up
+ * once per (realm, action) and kept (prom-client would otherwise hash the label set on every call,
+ * which costs more than the decision itself).
+ */
+export function authorizeObserver(h: Metrics["authorize"]): (o: AuthorizeOutcome) => void {
+  const children = new Map<string, Map<string, [deny: Observer, allow: Observer]>>();
+  return (o) => {
+    let byAction = children.get(o.realm);
+    if (!byAction) children.set(o.realm, (byAction = new Map()));
+    // A malformed request may carry any string as its action: label it "invalid", bounding the series.
+    const action = isAction(o.action) ? o.action : "invalid";
+    let pair = byAction.get(action);
+    if (!pair) {
+      pair = [h.labels({ realm: o.realm, action, outcome: "deny" }), h.labels({ realm: o.realm, action, outcome: "allow" })];
+      byAction.set(action, pair);
+    }
+    pair[o.allow ? 1 : 0].observe(o.ms / 1000);
+  };
+}

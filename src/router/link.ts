@@ -99,7 +99,7 @@ export class RouterLink {
     if (this.stopping) return;
     const c = this.config.router;
     const connection = new autobahn.Connection({
-      transports: [transportFor(c.url)],
+      transports: [transportFor(c.url, c.serializer)],
       realm: state.realm,
       ...authOptions(this.config),
       max_retries: -1,

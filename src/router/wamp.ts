@@ -37,6 +37,7 @@ export interface WampConnection {
 
 interface AutobahnModule {
   Connection: new (options: Record<string, unknown>) => WampConnection;
+  transports: { register(name: string, factory: unknown): void; isRegistered(name: string): boolean };
   Error: new (uri: string, args?: unknown[], kwargs?: Record<string, unknown>) => Error;
   auth_cryptosign: { sign_challenge(pair: unknown, extra: unknown): string };
   nacl: { sign: { keyPair: { fromSeed(seed: Uint8Array): { publicKey: Uint8Array; secretKey: Uint8Array } } } };

@@ -169,8 +169,8 @@ export function crossbarConfig(o: CrossbarConfigOptions): Record<string, unknown
     {
       type: "rawsocket",
       endpoint: { type: "unix", path: o.socketPath },
-      // autobahn-js (Node) rawsocket only speaks JSON
-      serializers: ["json"],
+      // json: autobahn-js's own rawsocket transport; msgpack: wamp-authd's (router.serializer msgpack)
+      serializers: ["json", "msgpack"],
       auth: { anonymous: { type: "static", role: serviceRole } },
     },
     {

@@ -18,7 +18,7 @@ describe("loadConfig", () => {
     assert.equal(c.procedures.authenticate, "authd.authenticate");
     assert.equal(c.procedures.authorize, "authd.authorize");
     assert.equal(c.deadlineMs, 3000);
-    assert.deepEqual(c.argon2, { memoryCost: 19456, timeCost: 2, parallelism: 1, concurrency: 0 });
+    assert.deepEqual(c.argon2, { memoryCost: 19456, timeCost: 2, parallelism: 1, concurrency: 0, threadNice: 0 });
   });
 
   it("reads AUTHD_ env vars, with lists comma separated", () => {

@@ -1,0 +1,68 @@
+/** Synthetic rule sets and request URIs shared by the matcher and store benchmarks. */
+import type { MatchKind } from "../src/authorize/rules.js";
+import type { PermissionRow } from "../src/store/queries.js";
+
+export interface RuleSpec {
+  uri: string;
+  match: MatchKind;
+}
+
+/**
+ * `n` rules for one role, a mix of 40% exact, 30% prefix and 30% wildcard (a tenth of the wildcards
+ * with a wildcard first component, which forces the matcher down both trie branches).
+ */
+export function ruleSet(n: number, tag = "r"): RuleSpec[] {
+  const out: RuleSpec[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = i % 10;
+    if (k < 4) out.push({ uri: `com.bench.${tag}${i}.get`, match: "exact" });
+    else if (k < 7) out.push({ uri: `com.bench.${tag}${i}.`, match: "prefix" });
+    else if (i % 100 === 9) out.push({ uri: `.${tag}${i}.feed`, match: "wildcard" });
+    else out.push({ uri: `com.bench.${tag}${i}..feed`, match: "wildcard" });
+  }
+  return out;
+}
+
+/** Request URIs hitting the rules of `ruleSet(n, tag)` (exact, prefix, wildcard) and a share of misses. */
+export function requestUris(n: number, count: number, tag = "r", seed = 1): string[] {
+  let s = seed >>> 0 || 1;
+  const rnd = () => {
+    // xorshift32: cheap, deterministic
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 0x1_0000_0000;
+  };
+  const out: string[] = [];
+  for (let j = 0; j < count; j++) {
+    const i = Math.floor(rnd() * n);
+    const k = i % 10;
+    const miss = rnd() < 0.1;
+    if (miss) out.push(`com.other.x${i}.get`);
+    else if (k < 4) out.push(`com.bench.${tag}${i}.get`);
+    else if (k < 7) out.push(`com.bench.${tag}${i}.orders.list`);
+    else if (i % 100 === 9) out.push(`svc.${tag}${i}.feed`);
+    else out.push(`com.bench.${tag}${i}.eu.feed`);
+  }
+  return out;
+}
+
+/** Rows as loadPermissions returns them, for PermissionIndex.fromRows. */
+export function permissionRows(realm: string, role: string, rules: RuleSpec[], firstId = 1): PermissionRow[] {
+  return rules.map((r, i) => ({
+    realm,
+    role,
+    id: String(firstId + i),
+    uri: r.uri,
+    match: r.match,
+    allow_call: true,
+    allow_register: false,
+    allow_publish: false,
+    allow_subscribe: true,
+    disclose_caller: false,
+    disclose_publisher: false,
+    cache: false,
+  }));
+}

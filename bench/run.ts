@@ -1,0 +1,237 @@
+/**
+ * `npm run bench [-- --quick]`: wamp-authd through a real Crossbar, side by side with the floor, plus
+ * the matcher alone, store scale and a login storm. Prints a table and writes it as JSON to
+ * bench/results/<timestamp>.json and bench/results/latest.json.
+ */
+import "./quietConsole.js";
+import "../src/cli/threadpool.js";
+import argon2 from "argon2";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createLogger } from "../src/log/logger.js";
+import { createDatabase, ensurePostgres } from "../src/stack/postgres.js";
+import { migrate } from "../src/store/migrate.js";
+import { createPool } from "../src/store/pool.js";
+import {
+  owaspParams,
+  roundRatio,
+  runCallScenarios,
+  runLoginStorm,
+  seedCrossbarStore,
+  startCrossbarStack,
+  TICKET,
+  type CrossbarStack,
+  type ScenarioResult,
+  type StormResult,
+} from "./crossbarBench.js";
+import { runMatcherBench, type MatcherRow } from "./matcherBench.js";
+import { runScaleBench, type ScaleResult } from "./scaleBench.js";
+
+const quick = process.argv.includes("--quick");
+const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",") ?? null;
+const wants = (part: string) => !only || only.includes(part);
+const P = quick
+  ? { clientsPerRole: 2, concurrency: 8, rounds: 3, roundMs: 1500, warmupMs: 500, storm: { concurrent: 8, roundMs: 4000, rounds: 4, quietMs: 1000, hashRuns: 3, nices: [0, 10] }, users: 100_000, lookups: 1000 }
+  : { clientsPerRole: 2, concurrency: 8, rounds: 6, roundMs: 3000, warmupMs: 1500, storm: { concurrent: 16, roundMs: 8000, rounds: 4, quietMs: 2000, hashRuns: 5, nices: [0, 10] }, users: 1_000_000, lookups: 5000 };
+
+const here = dirname(fileURLToPath(import.meta.url));
+// dist/bench -> <root>/bench/results
+const resultsDir = join(here, "..", "..", "bench", "results");
+const note = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+
+interface Row {
+  id: string;
+  what: string;
+  throughput: string;
+  p50: string;
+  p99: string;
+  result: string;
+  target: string;
+  met: boolean | null;
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const log = createLogger("silent");
+  let matcher: MatcherRow[] = [];
+  let calls: ScenarioResult[] = [];
+  let storm: StormResult[] = [];
+  let scale: ScaleResult | null = null;
+
+  if (wants("matcher")) {
+    note("matcher alone (in process)");
+    matcher = runMatcherBench(quick);
+  }
+
+  let stack: CrossbarStack | null = null;
+  const server = await ensurePostgres();
+  const db = await createDatabase(server.adminUrl, "authd_bench");
+  const pool = createPool(db.url, log, 4);
+  try {
+    if (wants("calls") || wants("storm") || wants("scale")) {
+      note("seeding the store, starting Crossbar, the callee and wamp-authd");
+      await migrate(pool, log);
+      const phc = await argon2.hash(TICKET, { type: argon2.argon2id, ...owaspParams() });
+      await seedCrossbarStore(pool, phc, P.clientsPerRole, P.storm.concurrent);
+      stack = await startCrossbarStack();
+      await stack.startService(db.url);
+      if (wants("calls")) {
+        note(`calls: ${P.rounds} interleaved rounds of ${P.roundMs} ms per scenario`);
+        stack.serviceMp = (await stack.startService(db.url, { procedures: { authorize: "authd.authorize_mp" } }, { serializer: "msgpack" })).child;
+        calls = await runCallScenarios(stack, P);
+        await stack.serviceMp.stop();
+        stack.serviceMp = null;
+      }
+      if (wants("storm")) {
+        note(`login storm: ${P.storm.concurrent} concurrent ticket logins, ${P.storm.rounds} rounds of ${P.storm.roundMs} ms`);
+        storm = await runLoginStorm(stack, db.url, P.storm);
+      }
+      if (wants("scale")) {
+        note(`store scale: ${P.users} users, 10k rules (seeding)`);
+        scale = await runScaleBench(stack, { users: P.users, rolesCount: 10, rulesPerRole: 1000, lookups: P.lookups, phc });
+      }
+    }
+  } finally {
+    await stack?.stop().catch((err: Error) => note(`stopping the stack: ${err.message}`));
+    await pool.end();
+    await db.drop();
+  }
+
+  const rows = tableRows(matcher, calls, storm, scale);
+  const machine = machineInfo();
+  const seconds = (Date.now() - started) / 1000;
+  print(rows, machine, seconds);
+  const out = { when: new Date(started).toISOString(), quick, seconds, machine, params: P, rows, matcher, calls, storm, scale };
+  mkdirSync(resultsDir, { recursive: true });
+  const stamp = new Date(started).toISOString().replace(/[:.]/g, "-");
+  const json = JSON.stringify(out, null, 2) + "\n";
+  writeFileSync(join(resultsDir, `${stamp}.json`), json);
+  writeFileSync(join(resultsDir, "latest.json"), json);
+  note(`wrote bench/results/${stamp}.json and bench/results/latest.json`);
+}
+
+const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : "-");
+const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(x < 10 ? 2 : 1)} ms` : "-");
+const us = (x: number) => `${x.toFixed(2)} µs`;
+const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
+
+function tableRows(matcher: MatcherRow[], calls: ScenarioResult[], storms: StormResult[], scale: ScaleResult | null): Row[] {
+  const rows: Row[] = [];
+  const byKey = new Map(calls.map((c) => [c.key, c]));
+  const callRow = (id: string, key: ScenarioResult["key"], result: string, target: string, met: boolean | null) => {
+    const c = byKey.get(key);
+    if (!c) return;
+    const cpu = c.cpuUsPerCall;
+    const py = key.startsWith("py") ? `, python ${cpu.python}` : "";
+    const authd = key === "dynmp" ? cpu.serviceMp : cpu.service;
+    const perCall = `CPU/call µs: crossbar ${cpu.crossbar}, authd ${authd}, callee ${cpu.callee}${py}, clients ${cpu.clients}`;
+    rows.push({ id, what: c.title, throughput: `${f(c.callsPerSec)} calls/s`, p50: ms(c.p50ms), p99: ms(c.p99ms), result: result === "-" ? perCall : `${result}; ${perCall}`, target, met });
+  };
+  if (calls.length > 0) {
+    const r2 = roundRatio(calls, "dyn", "static");
+    const r2n = roundRatio(calls, "dyn", "noopauthz");
+    const r3 = roundRatio(calls, "dync", "staticc");
+    callRow("1", "static", "-", "", null);
+    callRow("1b", "noopauthz", `${f(roundRatio(calls, "noopauthz", "static"), 3)} of (1)`, "", null);
+    callRow("2", "dyn", `${f(r2, 3)} of (1); ${f(r2n, 3)} of (1b)`, ">= 0.90 of (1)", r2 >= 0.9);
+    const rmp = roundRatio(calls, "dynmp", "static");
+    callRow("2m", "dynmp", `${f(rmp, 3)} of (1); ${f(roundRatio(calls, "dynmp", "dyn"), 3)} of (2)`, ">= 0.90 of (1)", rmp >= 0.9);
+    callRow("1c", "staticc", `${f(roundRatio(calls, "staticc", "static"), 3)} of (1)`, "", null);
+    callRow("3", "dync", `${f(r3, 3)} of (1c)`, ">= 0.95 of (1c)", r3 >= 0.95);
+    callRow("s1", "pyjson", `${f(roundRatio(calls, "pyjson", "static"), 3)} of (1)`, "", null);
+    callRow("s2", "pymsgpack", `${f(roundRatio(calls, "pymsgpack", "pyjson"), 3)} of (s1)`, "", null);
+  }
+  for (const m of matcher) {
+    const target = m.rules === 10_000 && m.path === "index.answer" ? "p99 <= 100 µs" : "";
+    rows.push({
+      id: "4",
+      what: `matcher ${m.path}, ${m.rules} rules/role (build ${f(m.buildMs, 1)} ms)`,
+      throughput: `${f(m.decisionsPerSec / 1e6, 2)} M/s`,
+      p50: us(m.p50us),
+      p99: us(m.p99us),
+      result: `${f(m.allowedShare * 100)}% allowed`,
+      target,
+      met: target ? m.p99us <= 100 : null,
+    });
+  }
+  if (scale) {
+    const l = scale.lookup;
+    rows.push({ id: "5", what: `findLogin, ${scale.users} users (1 at a time)`, throughput: "-", p50: ms(l.sequentialP50ms), p99: ms(l.sequentialP99ms), result: "", target: "", met: null });
+    rows.push({ id: "5", what: `findLogin, ${scale.users} users (${l.concurrent} at once)`, throughput: `${f(l.perSec)} lookups/s`, p50: ms(l.concurrentP50ms), p99: ms(l.concurrentP99ms), result: "", target: "", met: null });
+    rows.push({ id: "5", what: `service start-up / index reload, ${scale.rules} rules`, throughput: "-", p50: "-", p99: "-", result: `start ${ms(scale.serviceStartMs)}, reload ${ms(scale.reloadMs)}`, target: "", met: null });
+    rows.push({ id: "5", what: "service RSS (store scale)", throughput: "-", p50: "-", p99: "-", result: `${mb(scale.serviceRss)} (peak ${mb(scale.servicePeakRss)}, at start ${mb(scale.serviceRssAtStart)}, heap ${mb(scale.serviceHeapUsed)})`, target: "<= 150 MB", met: scale.servicePeakRss <= 150 * 1024 * 1024 });
+    rows.push({ id: "5", what: "(seeding the store)", throughput: "-", p50: "-", p99: "-", result: `${f(scale.seedSeconds, 1)} s`, target: "", met: null });
+  }
+  const first = storms[0];
+  if (first) {
+    rows.push({
+      id: "6",
+      what: `argon2id single verify (${first.cores} cores -> ${f(first.hashRatePerSec, 1)}/s)`,
+      throughput: "-",
+      p50: ms(first.hashMs),
+      p99: "-",
+      result: "",
+      target: "",
+      met: null,
+    });
+  }
+  for (const storm of storms) {
+    const tag = `threadNice ${storm.threadNice}${storm.threadNice === 0 ? " (default)" : ""}`;
+    rows.push({
+      id: "6",
+      what: `login storm, ${storm.concurrentLogins} concurrent ticket logins, ${tag}`,
+      throughput: `${f(storm.loginsPerSec, 1)} logins/s`,
+      p50: ms(storm.loginP50ms),
+      p99: ms(storm.loginP99ms),
+      result: `${f(storm.ratioToHashRate, 3)} of hash rate${storm.loginErrors ? `, ${storm.loginErrors} errors` : ""}`,
+      target: ">= 0.90",
+      met: storm.ratioToHashRate >= 0.9,
+    });
+    const cpu = Object.entries(storm.cpu)
+      .filter(([k, v]) => v !== 0 || (k !== "python" && k !== "serviceMp"))
+      .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+      .join(", ");
+    rows.push({ id: "6", what: `cores used during the storm, ${tag}`, throughput: "-", p50: "-", p99: "-", result: cpu, target: "", met: null });
+    rows.push({ id: "6", what: `authorized call, no storm, ${tag}`, throughput: "-", p50: ms(storm.quietCall.p50ms), p99: ms(storm.quietCall.p99ms), result: "", target: "", met: null });
+    rows.push({
+      id: "6",
+      what: `authorized call during the storm, ${tag}`,
+      throughput: "-",
+      p50: ms(storm.stormCall.p50ms),
+      p99: ms(storm.stormCall.p99ms),
+      result: `service peak RSS ${mb(storm.servicePeakRss)}`,
+      target: "p99 <= 5 ms",
+      met: storm.stormCall.p99ms <= 5,
+    });
+  }
+  return rows;
+}
+
+function machineInfo(): { nproc: number; cpu: string; ramGiB: number; node: string } {
+  let cpu = cpus()[0]?.model ?? "unknown";
+  try {
+    cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? cpu;
+  } catch {
+    // not Linux
+  }
+  return { nproc: cpus().length, cpu, ramGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10, node: process.version };
+}
+
+function print(rows: Row[], machine: ReturnType<typeof machineInfo>, seconds: number): void {
+  const head = ["#", "measurement", "throughput", "p50", "p99", "result", "target", "met"];
+  const cells = rows.map((r) => [r.id, r.what, r.throughput, r.p50, r.p99, r.result, r.target, r.met === null ? "" : r.met ? "yes" : "NO"]);
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] as string).length)));
+  const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(widths[i] as number)).join(" | ")} |`;
+  const out = [line(head), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...cells.map(line)];
+  process.stdout.write(`\n${out.join("\n")}\n\nmachine: ${machine.nproc} cores, ${machine.cpu}, ${machine.ramGiB} GiB RAM, node ${machine.node}; ${quick ? "quick" : "full"} run took ${seconds.toFixed(0)} s\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: Error) => {
+    process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  },
+);

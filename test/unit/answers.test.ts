@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import { PasswordHasher } from "../../src/auth/passwords.js";
+import { Authorizer } from "../../src/authorize/authorizer.js";
+import { NO_MATCH, RoleMatcher } from "../../src/authorize/matcher.js";
+import { PermissionIndex } from "../../src/authorize/permissionIndex.js";
+import { createLogger } from "../../src/log/logger.js";
+import { authorizeObserver, createMetrics } from "../../src/metrics/metrics.js";
+import { rule } from "../helpers/rules.js";
+
+const SESSION = { session: 1, authid: "alice", authrole: "user" };
+
+describe("precompiled answers", () => {
+  it("answer() is decide() without the rule: exactly allow/disclose/cache, frozen and shared", () => {
+    const r = rule("com.x.", "prefix", ["call", "subscribe"], { disclose: { caller: true, publisher: true }, cache: true });
+    const m = new RoleMatcher([r, rule("com.x.y", "exact", []), rule("com..z", "wildcard", ["publish"])]);
+    for (const uri of ["com.x.a", "com.x.y", "com.q.z", "org.none"]) {
+      for (const action of ["call", "register", "publish", "subscribe"] as const) {
+        const a = m.answer(uri, action);
+        const { rule: _rule, ...expected } = m.decide(uri, action);
+        assert.deepEqual(a, expected, `${uri} ${action}`);
+        assert.deepEqual(Object.keys(a).sort(), ["allow", "cache", "disclose"]);
+        assert.ok(Object.isFrozen(a));
+        assert.equal(m.answer(uri, action), a, "the same object every time");
+      }
+    }
+    assert.equal(m.answer("org.none", "call"), NO_MATCH);
+    assert.deepEqual(NO_MATCH, { allow: false, disclose: false, cache: false });
+  });
+
+  it("the authorizer hands the router that answer; unknown roles and malformed calls are denied uncached", () => {
+    const index = PermissionIndex.fromRows([
+      { realm: "app", role: "user", id: "1", uri: "com.x.", match: "prefix", allow_call: true, allow_register: false, allow_publish: false, allow_subscribe: false, disclose_caller: true, disclose_publisher: false, cache: true },
+    ]);
+    const metrics = createMetrics();
+    const a = new Authorizer(() => index, createLogger("silent"), authorizeObserver(metrics.authorize));
+    assert.deepEqual(a.authorize("app", [SESSION, "com.x.a", "call", {}]), { allow: true, disclose: true, cache: true });
+    assert.deepEqual(a.authorize("app", [SESSION, "com.x.a", "publish", {}]), { allow: false, disclose: false, cache: true });
+    assert.deepEqual(a.authorize("app", [{ ...SESSION, authrole: "nobody" }, "com.x.a", "call", {}]), NO_MATCH);
+    assert.deepEqual(a.authorize("app", [SESSION, "com.x.a", "bogus", {}]), NO_MATCH);
+  });
+});
+
+describe("authorizeObserver", () => {
+  it("counts by realm, action and outcome, and labels unknown actions 'invalid'", async () => {
+    const metrics = createMetrics();
+    const observe = authorizeObserver(metrics.authorize);
+    observe({ realm: "app", role: "user", action: "call", allow: true, ms: 0.1 });
+    observe({ realm: "app", role: "user", action: "call", allow: true, ms: 0.1 });
+    observe({ realm: "app", role: "user", action: "call", allow: false, ms: 0.1 });
+    for (let i = 0; i < 20; i++) observe({ realm: "app", role: "user", action: `junk${i}`, allow: false, ms: 0.1 });
+    const { values } = await metrics.authorize.get();
+    const count = (action: string, outcome: string) =>
+      values.find((v) => v.metricName === "authd_authorize_seconds_count" && v.labels.action === action && v.labels.outcome === outcome)?.value;
+    assert.equal(count("call", "allow"), 2);
+    assert.equal(count("call", "deny"), 1);
+    assert.equal(count("invalid", "deny"), 20);
+    assert.equal(values.some((v) => String(v.labels.action).startsWith("junk")), false);
+  });
+});
+
+describe("hash thread priority", () => {
+  const workerNices = () =>
+    readdirSync("/proc/self/task")
+      .filter((t) => readFileSync(`/proc/self/task/${t}/comm`, "utf8").trim() === "libuv-worker")
+      .map((t) => {
+        const stat = readFileSync(`/proc/self/task/${t}/stat`, "utf8");
+        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]); // field 19: nice
+      });
+
+  it("hashing lowers the threadpool's priority to argon2.threadNice (Linux)", async () => {
+    assert.equal(process.platform, "linux", "the CI runs on Linux, where nice is per thread");
+    const hasher = new PasswordHasher({ memoryCost: 1024, timeCost: 1, parallelism: 1, threadNice: 7 });
+    const phc = await hasher.hash("secret");
+    assert.equal(await hasher.verify(phc, "secret"), true);
+    const nices = workerNices();
+    assert.ok(nices.length > 0, "libuv worker threads exist once a hash ran");
+    assert.ok(nices.every((n) => n === 7), `worker nice values: ${nices.join(",")}`);
+  });
+});
