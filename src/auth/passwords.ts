@@ -22,6 +22,11 @@ export class PasswordHasher {
     this.gate = new Semaphore(concurrency > 0 ? concurrency : availableParallelism());
   }
 
+  /** argon2 computations running now (bounded by the concurrency). */
+  get inFlight(): number {
+    return this.gate.running;
+  }
+
   hash(password: string): Promise<string> {
     return this.gate.run(() => argon2.hash(password, { type: argon2.argon2id, ...this.params }));
   }
