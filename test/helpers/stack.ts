@@ -78,7 +78,11 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     async startService(values = {}, log = o.log ?? quietLog) {
       const cfg = loadConfig({ env: {}, values: merge(merge(baseValues, o.service ?? {}), values) });
       const service = new Service(cfg, log);
-      await service.start();
+      // A service that fails half-way (e.g. its HTTP port taken) must not keep retrying in the background.
+      await service.start().catch(async (err: unknown) => {
+        await service.stop().catch(() => undefined);
+        throw err;
+      });
       services.push(service);
       stack.service ??= service;
       return service;
