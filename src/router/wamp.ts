@@ -2,6 +2,7 @@
  * The slice of autobahn-js the router link uses, typed here once. autobahn ships no types.
  */
 import autobahnModule from "autobahn";
+import net from "node:net";
 
 export interface WampSession {
   readonly id: number;
@@ -43,3 +44,31 @@ interface AutobahnModule {
 }
 
 export const autobahn = autobahnModule as unknown as AutobahnModule;
+
+/**
+ * autobahn-js opens rawsocket connections with allowHalfOpen and only listens for 'close', so when
+ * the router dies the socket just sees 'end' and the session is never reported lost: no reconnect,
+ * /readyz stays green. Wrap the rawsocket factory so that 'end' destroys the socket, which emits
+ * 'close' and lets autobahn's normal reconnect logic run. The socket is caught by wrapping
+ * net.connect for the duration of the (synchronous) create() call only.
+ */
+function closeRawsocketOnEnd(): void {
+  const registry = (autobahnModule as unknown as { transports: { get(name: string): { prototype: { create(): unknown } } } }).transports;
+  const proto = registry.get("rawsocket").prototype as { create(): unknown; __authdPatched?: boolean };
+  if (proto.__authdPatched) return;
+  const create = proto.create;
+  proto.create = function (this: unknown) {
+    const connect = net.connect;
+    let socket: net.Socket | null = null;
+    (net as { connect: unknown }).connect = (...args: unknown[]) => (socket = (connect as (...a: unknown[]) => net.Socket)(...args));
+    try {
+      return create.call(this);
+    } finally {
+      (net as { connect: unknown }).connect = connect;
+      const s = socket as net.Socket | null;
+      s?.on("end", () => s.destroy());
+    }
+  };
+  proto.__authdPatched = true;
+}
+closeRawsocketOnEnd();
