@@ -143,6 +143,26 @@ describe("operations HTTP endpoints (real scrapes)", () => {
     assert.equal((await listAudit(db, { authid: "adm" }))[0]?.reason, "role admin does not exist in realm app");
   });
 
+  it("a revocation (user disabled) kills the live session and is audited", async () => {
+    const db = stack.store.pool;
+    await userWithTicket(db, { realm: "app", authid: "rev", role: "user" }, "rev-ticket");
+    const c = await ticketLogin(stack.wsUrl, "app", "rev", "rev-ticket");
+    await admin.setUserDisabled(db, "app", "rev", true);
+    const closed = await Promise.race([c.closed, new Promise<null>((r) => setTimeout(() => r(null), 10_000))]);
+    assert.ok(closed, "the session was killed");
+    await stack.service!.audit.flush();
+    const until = Date.now() + 5000;
+    let rows = await listAudit(db, { kind: "revoke", authid: "rev" });
+    while (rows.length === 0 && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 50));
+      rows = await listAudit(db, { kind: "revoke", authid: "rev" });
+    }
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!.outcome, "killed");
+    assert.equal(rows[0]!.realm, "app");
+    assert.deepEqual(rows[0]!.detail, { sessions: 1 });
+  });
+
   it("audit rows older than audit.retentionDays are pruned by housekeeping", async () => {
     const db = stack.store.pool;
     await stack.service!.audit.flush();
