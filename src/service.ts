@@ -42,24 +42,37 @@ export class Service {
     readonly config: Config,
     readonly log: Logger,
   ) {
-    this.pool = createPool(config.database.url, log, config.database.poolMax);
+    // A query still blocked (e.g. behind a table lock) well after the deadline is cancelled.
+    this.pool = createPool(config.database.url, log, config.database.poolMax, { statementTimeoutMs: config.deadlineMs + 2000 });
     this.metrics = createMetrics();
     this.audit = new AuditRecorder(this.pool, log, config.audit.enabled);
+    const everReady = new Set<string>();
     this.link = new RouterLink(config, log, {
-      onReady: (realm) => log.info({ realm }, "realm ready"),
+      onReady: (realm) => {
+        if (everReady.has(realm)) this.metrics.reconnects.inc();
+        everReady.add(realm);
+        log.info({ realm }, "realm ready");
+      },
     });
     this.listener = new ChangeListener(pg, {
       url: config.database.url,
       log,
       onChange: (e) => this.onChange(e),
       onResync: () => {
-        this.storeUp = true;
+        if (!this.storeUp) log.info("store reachable again: reloading the permission index");
+        this.setStoreUp(true);
         this.scheduleReload(0);
         // Realms added while the listener was away were not announced: join them now.
         void this.joinStoreRealms();
       },
       onLost: () => {
-        this.storeUp = false;
+        if (this.storeUp) {
+          log.error(
+            { whenStoreDown: config.authorize.whenStoreDown },
+            "store unreachable: logins are denied (unavailable) until it is back; authorize serves the in-memory index (serve-stale) or denies (fail-closed)",
+          );
+        }
+        this.setStoreUp(false);
       },
     });
   }
@@ -72,19 +85,26 @@ export class Service {
     const pending = await pendingMigrations(this.pool);
     if (pending.length > 0) throw new Error(`the database schema is not up to date (${pending.join(", ")} pending): run "wamp-authd migrate" first`);
     await this.reload();
-    this.storeUp = true;
+    this.setStoreUp(true);
     const methods = await loadMethods();
     const hasher = new PasswordHasher(this.config.argon2, this.config.argon2.concurrency);
     const authenticator = new Authenticator({
       methods,
-      ctx: { pool: this.pool, passwords: hasher, config: this.config, log: this.log },
+      ctx: { pool: this.timedPool, passwords: hasher, config: this.config, log: this.log },
       roleExists: (realm, role) => this.index.hasRole(realm, role),
       deadlineMs: this.config.deadlineMs,
       log: this.log,
-      ...(this.config.throttle.enabled ? { guard: new PostgresThrottle(this.pool, this.config.throttle, this.log, () => this.metrics.lockouts.inc()) } : {}),
+      ...(this.config.throttle.enabled ? { guard: new PostgresThrottle(this.timedPool, this.config.throttle, this.log, () => this.metrics.lockouts.inc()) } : {}),
       onOutcome: (o) => {
+        // Labels come from a closed set: client-chosen strings must not grow the metric series.
+        const m = o.request?.details.authmethod;
+        const r = o.request?.realm;
         this.metrics.authenticate.observe(
-          { method: o.request?.details.authmethod ?? "invalid", realm: o.request?.realm ?? "", outcome: o.error ? "deny" : "allow" },
+          {
+            method: m === undefined ? "invalid" : methods.has(m) ? m : "other",
+            realm: !r ? "none" : this.index.hasRealm(r) ? r : "other",
+            outcome: o.error ? "deny" : "allow",
+          },
           o.ms / 1000,
         );
         this.audit.login(o);
@@ -141,20 +161,55 @@ export class Service {
     } catch {
       this.storeOk = false;
     }
-    if (!this.storeOk) this.storeUp = false;
+    if (!this.storeOk && this.storeUp) this.setStoreUp(false);
+    else if (this.storeOk && !this.storeUp && this.listener.connected) this.setStoreUp(true);
     const router = this.link.isReady();
     return { ready: router && this.storeOk, detail: { router, store: this.storeOk, realms: this.link.servedRealms } };
   }
 
-  private async houseKeep(): Promise<void> {
+  /** Hourly (and callable): prunes audit rows past audit.retentionDays and idle failure counters. */
+  async houseKeep(): Promise<{ audit: number; counters: number } | null> {
     try {
       const audit = await this.audit.prune(this.config.audit.retentionDays);
       const counters = await pruneFailures(this.pool, this.config.throttle.windowMs);
       this.log.debug({ audit, counters }, "housekeeping done");
+      return { audit, counters };
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, "housekeeping failed");
+      return null;
     }
   }
+
+  private setStoreUp(up: boolean): void {
+    this.storeUp = up;
+    this.metrics.storeUp.set(up ? 1 : 0);
+  }
+
+  /** True while the store is reachable (as far as the LISTEN connection and readiness probes know). */
+  get storeReachable(): boolean {
+    return this.storeUp;
+  }
+
+  /** The pool, with every query on the login path timed into authd_store_query_seconds. */
+  private get timedPool(): pg.Pool {
+    this.timed ??= new Proxy(this.pool, {
+      get: (target, key, receiver) => {
+        if (key !== "query") return Reflect.get(target, key, receiver) as unknown;
+        return (...args: unknown[]) => {
+          const end = this.metrics.storeQuery.startTimer();
+          const p = (target.query as (...a: unknown[]) => Promise<unknown> | undefined).apply(target, args);
+          if (!p) return p; // callback style: not used on the login path
+          p.then(
+            () => end({ outcome: "ok" }),
+            () => end({ outcome: "error" }),
+          );
+          return p;
+        };
+      },
+    });
+    return this.timed;
+  }
+  private timed: pg.Pool | null = null;
 
   /** Rebuilds the permission index from the store and swaps it in. Concurrent calls share one load. */
   async reload(): Promise<void> {

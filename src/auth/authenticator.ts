@@ -64,7 +64,7 @@ export class Authenticator {
     try {
       const p = await method.authenticate(req, this.o.ctx);
       this.checkPrincipal(p);
-      guard?.succeeded(req);
+      if (method.provesCredential) await guard?.succeeded(req);
       return p;
     } catch (err) {
       if (guard && err instanceof AuthError && err.uri === DENY_URI) await guard.failed(req);
@@ -98,5 +98,14 @@ export function toAuthError(err: unknown): AuthError {
   if (err instanceof AuthError) return err;
   if (err instanceof DeadlineError) return unavailable(err.message);
   // Anything else (store down, bug): fail closed without leaking internals to the client.
-  return unavailable(`internal error: ${err instanceof Error ? err.message : String(err)}`);
+  const text = err instanceof Error ? err.message : String(err);
+  return unavailable(isStoreError(err) ? `store unavailable: ${text}` : `internal error: ${text}`);
+}
+
+/** Connection-level trouble with Postgres (down, restarting, unreachable, statement cancelled). */
+export function isStoreError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === "string" && (/^(08|57)/.test(code) || ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENOTFOUND", "EPIPE"].includes(code))) return true;
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(err.message);
 }

@@ -26,6 +26,12 @@ export interface MethodContext {
 export interface AuthMethod {
   /** Crossbar's authmethod name: "ticket", "wampcra", ... */
   readonly name: string;
+  /**
+   * True when a success here proves the client holds the credential (ticket, TLS certificate). Only
+   * such a success clears the failure counter: for wampcra/cryptosign/scram the router checks the
+   * proof after our answer, so our "success" proves nothing and must not reset a brute-force count.
+   */
+  readonly provesCredential?: boolean;
   /** Resolves to the principal or rejects with an AuthError. */
   authenticate(req: AuthRequest, ctx: MethodContext): Promise<Principal>;
 }

@@ -29,6 +29,11 @@ export class PasswordHasher {
     this.reniced = this.threadNice === 0;
   }
 
+  /** argon2 computations running now (bounded by the concurrency). */
+  get inFlight(): number {
+    return this.gate.running;
+  }
+
   hash(password: string): Promise<string> {
     return this.gate.run(() => this.lowPriority(argon2.hash(password, { type: argon2.argon2id, ...this.params })));
   }

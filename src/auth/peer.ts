@@ -8,7 +8,8 @@ import type { TransportInfo } from "./request.js";
 
 export function peerAddress(transport: TransportInfo, trustedHeader = ""): string | null {
   if (trustedHeader) {
-    const value = transport.httpHeaders[trustedHeader.toLowerCase()];
+    const name = trustedHeader.toLowerCase();
+    const value = Object.hasOwn(transport.httpHeaders, name) ? transport.httpHeaders[name] : undefined;
     const first = value?.split(",")[0]?.trim();
     if (first && isIP(first)) return first;
   }

@@ -57,9 +57,11 @@ export function parseAuthRequest(args: unknown): AuthRequest {
   if (!authmethod) throw badRequest("details.authmethod is missing");
   const session = details.session;
   if (session !== undefined && session !== null && !Number.isSafeInteger(session)) throw badRequest("details.session must be an integer");
-  const authextra = details.authextra ?? {};
-  if (!isObject(authextra)) throw badRequest("details.authextra must be an object");
-  if (JSON.stringify(authextra).length > 16 * 1024) throw badRequest("details.authextra is too large");
+  const rawExtra = details.authextra ?? {};
+  if (!isObject(rawExtra)) throw badRequest("details.authextra must be an object");
+  // Own enumerable keys only, on a plain object: nothing inherited through a decoded `__proto__`.
+  const authextra: Record<string, unknown> = Object.fromEntries(Object.entries(rawExtra));
+  if (serialisedLength(authextra) > 16 * 1024) throw badRequest("details.authextra is too large");
   return {
     realm: optionalString(realm, "realm", MAX_ID),
     authid: optionalString(authid, "authid", MAX_ID),
@@ -73,6 +75,15 @@ export function parseAuthRequest(args: unknown): AuthRequest {
   };
 }
 
+/** JSON size of a value; values JSON cannot hold (BigInt from a msgpack/CBOR decoder) count as too large. */
+function serialisedLength(v: unknown): number {
+  try {
+    return JSON.stringify(v)?.length ?? 0;
+  } catch {
+    return Infinity;
+  }
+}
+
 /** Reads both the current (TransportDetails, >= 22.4) and the legacy key names. */
 export function parseTransport(t: unknown): TransportInfo {
   if (t === undefined || t === null) return { peer: null, channelType: null, framing: null, cbtid: null, peerCert: null, httpHeaders: {} };
@@ -82,7 +93,7 @@ export function parseTransport(t: unknown): TransportInfo {
   const headers: Record<string, string> = Object.create(null) as Record<string, string>;
   if (isObject(t.http_headers_received)) {
     for (const [k, v] of Object.entries(t.http_headers_received).slice(0, 256)) {
-      if (typeof v === "string" && v.length <= 8192) headers[k.toLowerCase()] = v;
+      if (typeof v === "string" && v.length <= MAX_TEXT) headers[k.toLowerCase()] = v;
     }
   }
   return {

@@ -10,7 +10,7 @@ export interface LoginGuard {
   /** True when the account or the client address is locked out: deny without any KDF work. */
   isLocked(req: AuthRequest): Promise<boolean>;
   failed(req: AuthRequest): Promise<void>;
-  succeeded(req: AuthRequest): void;
+  succeeded(req: AuthRequest): Promise<void>;
 }
 
 /**
@@ -55,9 +55,10 @@ export class PostgresThrottle implements LoginGuard {
     }
   }
 
-  succeeded(req: AuthRequest): void {
+  /** Never rejects: a failed clean-up must not turn a good login into a denial. */
+  async succeeded(req: AuthRequest): Promise<void> {
     const { account } = this.keys(req);
     if (!account) return;
-    clearFailures(this.db, account).catch((err: Error) => this.log.warn({ err: err.message }, "clearing failure counter failed"));
+    await clearFailures(this.db, account).catch((err: Error) => this.log.warn({ err: err.message }, "clearing failure counter failed"));
   }
 }

@@ -32,7 +32,7 @@ export class Authorizer {
     if (Array.isArray(args) && args.length >= 3) {
       const [session, uri, act] = args as [unknown, unknown, unknown];
       role = typeof session === "object" && session !== null ? readRole(session) : null;
-      action = typeof act === "string" ? act : null;
+      action = isAction(act) ? act : null;
       if (role && role !== "trusted" && typeof uri === "string" && uri.length <= MAX_URI_LENGTH && isAction(act)) {
         const index = this.index();
         // A shared frozen answer holding exactly allow/disclose/cache: nothing allocated per call.
@@ -48,6 +48,7 @@ export class Authorizer {
 }
 
 function readRole(session: object): string | null {
+  if (!Object.hasOwn(session, "authrole")) return null;
   const role = (session as { authrole?: unknown }).authrole;
   return typeof role === "string" && role.length <= 255 ? role : null;
 }

@@ -49,6 +49,10 @@ export class PermissionIndex {
     return new PermissionIndex(realms, count);
   }
 
+  hasRealm(realm: string): boolean {
+    return this.realms.has(realm);
+  }
+
   hasRole(realm: string, role: string): boolean {
     return this.realms.get(realm)?.has(role) ?? false;
   }

@@ -5,6 +5,11 @@ export class Semaphore {
 
   constructor(private readonly limit: number) {}
 
+  /** Tasks running now (never more than the limit). */
+  get running(): number {
+    return this.active;
+  }
+
   get pending(): number {
     return this.waiting.length;
   }

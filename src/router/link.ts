@@ -81,7 +81,9 @@ export class RouterLink {
         if (s.reopenTimer) clearTimeout(s.reopenTimer);
         const session = s.session;
         if (session?.isOpen) {
-          await Promise.allSettled(s.registrations.map((r) => session.unregister(r)));
+          // Bounded: on a connection that died unnoticed the UNREGISTERED never comes.
+          const unregistered = Promise.allSettled(s.registrations.map((r) => session.unregister(r)));
+          await Promise.race([unregistered, new Promise((r) => setTimeout(r, Math.min(graceMs, 2000)).unref())]);
         }
         s.ready = false;
         const until = Date.now() + graceMs;

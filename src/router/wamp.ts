@@ -44,3 +44,4 @@ interface AutobahnModule {
 }
 
 export const autobahn = autobahnModule as unknown as AutobahnModule;
+

@@ -2,6 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, type Config } from "../../src/config/load.js";
+import type { Logger } from "../../src/log/logger.js";
 import { Service } from "../../src/service.js";
 import { crossbarConfig, type CrossbarConfigOptions, type DynamicAuthMethod } from "../../src/stack/crossbarConfig.js";
 import { startCrossbar, type CrossbarHandle } from "../../src/stack/crossbarProcess.js";
@@ -18,6 +19,8 @@ export interface StackOptions {
   service?: Record<string, unknown>;
   /** Start the service before Crossbar (to test that it keeps retrying). */
   serviceFirst?: boolean;
+  /** Logger for the services (default: quiet); tests that inspect logs pass their own. */
+  log?: Logger;
 }
 
 export interface Stack {
@@ -29,7 +32,7 @@ export interface Stack {
   config: Config;
   crossbarConfig: Record<string, unknown>;
   startCrossbar(): Promise<CrossbarHandle>;
-  startService(values?: Record<string, unknown>): Promise<Service>;
+  startService(values?: Record<string, unknown>, log?: Logger): Promise<Service>;
   /** Waits until the service has registered in every realm. */
   ready(service?: Service, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -55,6 +58,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     http: { port: 0 },
     argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
     log: { level: process.env.TEST_LOG_LEVEL ?? "silent" },
+    // Every client of a test comes from 127.0.0.1: a per-address lockout after the production
+    // default of 20 failures would couple unrelated tests. Throttle tests set their own thresholds.
+    throttle: { accountThreshold: 50, peerThreshold: 10000 },
   };
   const config = loadConfig({ env: {}, values: merge(baseValues, o.service ?? {}) });
   const stack: Stack = {
@@ -69,10 +75,14 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       stack.crossbar = await startCrossbar(cbConfig, { dir: join(dir, "cb") });
       return stack.crossbar;
     },
-    async startService(values = {}) {
+    async startService(values = {}, log = o.log ?? quietLog) {
       const cfg = loadConfig({ env: {}, values: merge(merge(baseValues, o.service ?? {}), values) });
-      const service = new Service(cfg, quietLog);
-      await service.start();
+      const service = new Service(cfg, log);
+      // A service that fails half-way (e.g. its HTTP port taken) must not keep retrying in the background.
+      await service.start().catch(async (err: unknown) => {
+        await service.stop().catch(() => undefined);
+        throw err;
+      });
       services.push(service);
       stack.service ??= service;
       return service;

@@ -56,7 +56,6 @@ describe("WAMP-SCRAM and WAMP-TLS through a real Crossbar", () => {
       realms: { app: ["user"], other: ["user"] },
       methods: ["ticket", "scram"],
       crossbar: { tls: { port: tlsPort, certificate: server.cert, key: server.key, caCertificates: [ca.cert] } },
-      service: { throttle: { enabled: false } }, // TEMP
     });
     const db = stack.store.pool;
     for (const realm of ["app", "other"]) {

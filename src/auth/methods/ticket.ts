@@ -9,6 +9,7 @@ import { principalOf } from "../principal.js";
  */
 const ticket: AuthMethod = {
   name: "ticket",
+  provesCredential: true,
   async authenticate(req, ctx) {
     const { realm, authid } = req;
     const given = req.details.ticket;

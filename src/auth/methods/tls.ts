@@ -50,6 +50,7 @@ function pinMatches(pin: unknown, actual: string | null): boolean {
 
 const tls: AuthMethod = {
   name: "tls",
+  provesCredential: true,
   async authenticate(req, ctx) {
     const cert = req.details.transport.peerCert;
     if (!cert) throw deny("no client certificate");
