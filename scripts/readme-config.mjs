@@ -17,6 +17,11 @@ function walk(node, path) {
 walk(schema, []);
 const table = ["<!-- config-table -->", "| key | env | default | meaning |", "|---|---|---|---|", ...rows, "<!-- /config-table -->"].join("\n");
 const readme = readFileSync("README.md", "utf8");
-const next = readme.replace(/<!-- config-table -->[\s\S]*?(<!-- \/config-table -->|$(?![\s\S]))/m, (m) => (m.includes("/config-table") ? table : table + "\n"));
+const start = readme.indexOf("<!-- config-table -->");
+if (start < 0) throw new Error("README.md has no <!-- config-table --> marker");
+const endMarker = "<!-- /config-table -->";
+const end = readme.indexOf(endMarker, start);
+// Without a closing marker (first run) only the opening marker is replaced.
+const next = readme.slice(0, start) + table + readme.slice(end < 0 ? start + "<!-- config-table -->".length : end + endMarker.length);
 writeFileSync("README.md", next);
 console.log(`README.md: ${rows.length} config keys`);
