@@ -12,6 +12,7 @@ import { startHttp } from "./http/server.js";
 import type { Logger } from "./log/logger.js";
 import { authorizeObserver, createMetrics, type Metrics } from "./metrics/metrics.js";
 import { RouterLink } from "./router/link.js";
+import { SessionRevoker } from "./router/revoker.js";
 import { ChangeListener, type ChangeEvent } from "./store/changeListener.js";
 import { pendingMigrations } from "./store/migrate.js";
 import { createPool } from "./store/pool.js";
@@ -37,6 +38,7 @@ export class Service {
   private storeUp = false;
   private housekeeping: NodeJS.Timeout | null = null;
   readonly audit: AuditRecorder;
+  readonly revoker: SessionRevoker;
 
   constructor(
     readonly config: Config,
@@ -54,6 +56,7 @@ export class Service {
         log.info({ realm }, "realm ready");
       },
     });
+    this.revoker = new SessionRevoker(this.link, config.router.authRealm, this.audit, this.metrics, log);
     this.listener = new ChangeListener(pg, {
       url: config.database.url,
       log,
@@ -263,10 +266,10 @@ export class Service {
     if (e.table === "realms" && e.op === "DELETE" && typeof e.realm === "string") {
       // Its users' rows go by cascade, when the realm's name is no longer there to revoke by:
       // close the sessions of every role the realm had (the index still holds them until the reload).
-      for (const role of this.index.roles(e.realm)) void this.killRoleSessions(e.realm, role);
+      for (const role of this.index.roles(e.realm)) void this.revoker.byAuthrole(e.realm, role);
     }
     if (e.revoke && typeof e.kill_authid === "string" && typeof e.kill_realm === "string") {
-      void this.killSessions(e.kill_realm, e.kill_authid);
+      void this.revoker.byAuthid(e.kill_realm, e.kill_authid);
     }
   }
 
@@ -281,7 +284,8 @@ export class Service {
 
   /**
    * After the new rules are in the index: roles flagged kill_on_change lose their live sessions, so
-   * answers the router cached under the old rules (Crossbar cannot purge them) die with the sessions.
+   * clients reconnect under the new rules. (Answers Crossbar cached with cache: true survive this:
+   * its cache is router-wide and has no purge.)
    */
   private async killChangedRoles(): Promise<void> {
     const ids = [...this.changedRoles];
@@ -289,55 +293,10 @@ export class Service {
     for (const id of ids) {
       try {
         const role = await roleById(this.pool, id);
-        if (role?.kill_on_change) await this.killRoleSessions(role.realm, role.name);
+        if (role?.kill_on_change) await this.revoker.byAuthrole(role.realm, role.name);
       } catch (err) {
         this.log.error({ roleId: id, err: (err as Error).message }, "kill-on-change lookup failed");
       }
-    }
-  }
-
-  async killRoleSessions(realm: string, role: string): Promise<number> {
-    const session = this.link.session(realm);
-    if (!session) {
-      this.log.warn({ realm, role }, "cannot close the role's sessions: no router session in that realm");
-      return 0;
-    }
-    try {
-      const killed = await session.call<number[]>("wamp.session.kill_by_authrole", [role], {
-        reason: "wamp.close.logout",
-        message: "permissions changed",
-      });
-      const n = Array.isArray(killed) ? killed.length : 0;
-      this.metrics.revocations.inc(n);
-      this.audit.record({ kind: "revoke", outcome: "killed", realm, reason: "permissions changed", detail: { role, sessions: n } });
-      this.log.info({ realm, role, killed: n }, "closed sessions of a kill-on-change role");
-      return n;
-    } catch (err) {
-      this.log.error({ realm, role, err: String((err as { error?: string }).error ?? err) }, "killing role sessions failed");
-      return 0;
-    }
-  }
-
-  /** Ends a revoked user's live sessions; reason logout also clears Crossbar cookie logins. */
-  async killSessions(realm: string, authid: string): Promise<number> {
-    const session = this.link.session(realm) ?? this.link.session(this.config.router.authRealm);
-    if (!session) {
-      this.log.warn({ realm, authid }, "cannot revoke sessions: no router session in that realm");
-      return 0;
-    }
-    try {
-      const killed = await session.call<number[]>("wamp.session.kill_by_authid", [authid], {
-        reason: "wamp.close.logout",
-        message: "credentials revoked",
-      });
-      const n = Array.isArray(killed) ? killed.length : 0;
-      this.metrics.revocations.inc(n);
-      this.audit.record({ kind: "revoke", outcome: "killed", realm, authid, detail: { sessions: n } });
-      this.log.info({ realm, authid, killed: n }, "revoked sessions");
-      return n;
-    } catch (err) {
-      this.log.error({ realm, authid, err: String((err as { error?: string }).error ?? err) }, "killing sessions failed");
-      return 0;
     }
   }
 }

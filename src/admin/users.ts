@@ -3,15 +3,7 @@ import { AdminError, change, type AdminContext } from "./context.js";
 import { authidText, realmName, roleName } from "./parse.js";
 import { deriveSecrets } from "./secrets.js";
 
-export interface AddUser {
-  realm: string;
-  authid: string;
-  role: string;
-  extra?: Record<string, unknown>;
-  authidOverride?: string | null;
-  realmOverride?: string | null;
-  disabled?: boolean;
-}
+export type AddUser = q.NewUser;
 
 export async function addUser(ctx: AdminContext, u: AddUser): Promise<string> {
   realmName(u.realm);

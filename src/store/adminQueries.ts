@@ -1,7 +1,7 @@
 /** Statements used by the admin CLI and the demo seed. Parameters only. */
 import type pg from "pg";
 import type { Action, MatchKind } from "../authorize/rules.js";
-import type { Method, Queryable } from "./queries.js";
+import type { Method, Queryable, UserRow } from "./queries.js";
 
 export class NotFoundError extends Error {
   override name = "NotFoundError";
@@ -292,15 +292,7 @@ export async function findGrant(db: Queryable, realm: string, role: string, uri:
   return rows[0] ?? null;
 }
 
-export interface UserInfo {
-  id: string;
-  realm: string;
-  authid: string;
-  role: string;
-  disabled: boolean;
-  extra: Record<string, unknown>;
-  authid_override: string | null;
-  realm_override: string | null;
+export interface UserInfo extends UserRow {
   created_at: Date;
   updated_at: Date;
   methods: string[];

@@ -101,3 +101,15 @@ export async function errorOf(p: Promise<unknown>): Promise<string> {
   }
   throw new Error("expected the call to fail");
 }
+
+/** Resolves with the ABORT of a login that must fail; a login that succeeds is closed and fails the test. */
+export async function abortOf(p: Promise<unknown>, what = "the login"): Promise<Aborted> {
+  try {
+    const joined = (await p) as Joined;
+    joined.close();
+  } catch (err) {
+    if (err instanceof Aborted) return err;
+    throw err;
+  }
+  throw new Error(`expected ${what} to be aborted`);
+}

@@ -11,20 +11,9 @@ import { buildCraCredential } from "../../src/auth/craCredential.js";
 import { DENY_MESSAGE, DENY_URI } from "../../src/errors/authErrors.js";
 import { freePort } from "../../src/stack/ports.js";
 import * as admin from "../../src/store/adminQueries.js";
-import { Aborted, connect, type Joined } from "../helpers/client.js";
+import { Aborted, abortOf, connect, type Joined } from "../helpers/client.js";
 import { userWithTicket } from "../helpers/seed.js";
 import { startStack, type Stack } from "../helpers/stack.js";
-
-async function abortOf(p: Promise<unknown>, what = "the login"): Promise<Aborted> {
-  try {
-    const joined = (await p) as Joined;
-    joined.close();
-  } catch (err) {
-    if (err instanceof Aborted) return err;
-    throw err;
-  }
-  throw new Error(`expected ${what} to be aborted`);
-}
 
 /** The ABORT every credential failure decided by wamp-authd must produce (as for tickets). */
 function assertDenied(a: Aborted, what: string): void {

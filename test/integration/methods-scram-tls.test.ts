@@ -10,21 +10,11 @@ import { deriveScramCredential } from "../../src/auth/scramCredential.js";
 import { freePort } from "../../src/stack/ports.js";
 import * as admin from "../../src/store/adminQueries.js";
 import { TestPki, type Ca, type CertFiles } from "../helpers/certs.js";
-import { Aborted, ticketLogin } from "../helpers/client.js";
+import { Aborted, abortOf, ticketLogin } from "../helpers/client.js";
 import { abortOf as pyAbortOf, pyLogin, welcomeOf } from "../helpers/pyClient.js";
 import { userWithTicket } from "../helpers/seed.js";
 import { startStack, type Stack } from "../helpers/stack.js";
 import { connectTls, type ClientTls } from "../helpers/tlsClient.js";
-
-async function abortOf(p: Promise<unknown>): Promise<Aborted> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof Aborted) return err;
-    throw err;
-  }
-  throw new Error("expected the login to be aborted");
-}
 
 // Cheap argon2 for test users; the vector user below uses the crossbar-examples parameters.
 const SCRAM = { iterations: 2, memory: 1024 };

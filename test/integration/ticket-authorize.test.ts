@@ -1,19 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import * as admin from "../../src/store/adminQueries.js";
-import { Aborted, errorOf, ticketLogin } from "../helpers/client.js";
+import { Aborted, abortOf, errorOf, ticketLogin } from "../helpers/client.js";
 import { userWithTicket } from "../helpers/seed.js";
 import { startStack, type Stack } from "../helpers/stack.js";
-
-async function abortOf(p: Promise<unknown>): Promise<Aborted> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof Aborted) return err;
-    throw err;
-  }
-  throw new Error("expected the login to be aborted");
-}
 
 describe("ticket logins and authorization through a real Crossbar", () => {
   let stack: Stack;
