@@ -1,7 +1,7 @@
 /** Statements used by the admin CLI and the demo seed. Parameters only. */
 import type pg from "pg";
 import type { Action, MatchKind } from "../authorize/rules.js";
-import type { Method, Queryable, UserRow } from "./queries.js";
+import type { Method, Queryable, RuleColumns, UserRow } from "./queries.js";
 
 export class NotFoundError extends Error {
   override name = "NotFoundError";
@@ -254,19 +254,12 @@ export async function listRoles(db: Queryable, realm: string | null): Promise<Ro
   return rows;
 }
 
-export interface GrantRow {
+export interface GrantRow extends RuleColumns {
   id: string;
   realm: string;
   role: string;
   uri: string;
   match: MatchKind;
-  allow_call: boolean;
-  allow_register: boolean;
-  allow_publish: boolean;
-  allow_subscribe: boolean;
-  disclose_caller: boolean;
-  disclose_publisher: boolean;
-  cache: boolean;
 }
 
 export async function listGrants(db: Queryable, realm: string | null, role: string | null): Promise<GrantRow[]> {

@@ -109,12 +109,8 @@ export async function listRealms(db: Queryable): Promise<RealmRow[]> {
   return rows;
 }
 
-export interface PermissionRow {
-  realm: string;
-  role: string;
-  id: string | null;
-  uri: string | null;
-  match: MatchKind | null;
+/** A rule's flags, as stored in authd.permissions. */
+export interface RuleColumns {
   allow_call: boolean;
   allow_register: boolean;
   allow_publish: boolean;
@@ -122,6 +118,14 @@ export interface PermissionRow {
   disclose_caller: boolean;
   disclose_publisher: boolean;
   cache: boolean;
+}
+
+export interface PermissionRow extends RuleColumns {
+  realm: string;
+  role: string;
+  id: string | null;
+  uri: string | null;
+  match: MatchKind | null;
 }
 
 /** All roles with their rules (roles without rules appear once with id null), in a stable order. */

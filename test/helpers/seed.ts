@@ -10,3 +10,11 @@ export async function userWithTicket(pool: pg.Pool, u: admin.NewUser, ticket: st
   await admin.upsertSecretCredential(pool, id, "ticket", { phc: await testHasher.hash(ticket) });
   return id;
 }
+
+/** Realm app, role user allowed to call and register under com.example., user alice with ticket alice-ticket. */
+export async function seedAppWithAlice(pool: pg.Pool): Promise<void> {
+  await admin.addRealm(pool, "app");
+  await admin.addRole(pool, "app", "user");
+  await admin.grant(pool, "app", "user", { uri: "com.example.", match: "prefix", allow: ["call", "register"] });
+  await userWithTicket(pool, { realm: "app", authid: "alice", role: "user" }, "alice-ticket");
+}

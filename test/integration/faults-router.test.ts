@@ -5,10 +5,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { freePort } from "../../src/stack/ports.js";
-import * as admin from "../../src/store/adminQueries.js";
 import { ticketLogin } from "../helpers/client.js";
 import { waitFor } from "../helpers/logCapture.js";
-import { userWithTicket } from "../helpers/seed.js";
+import { seedAppWithAlice } from "../helpers/seed.js";
 import { startStack, type Stack } from "../helpers/stack.js";
 
 describe("router restart", () => {
@@ -20,11 +19,7 @@ describe("router restart", () => {
     base = `http://127.0.0.1:${port}`;
     // maxRetryDelayMs: the production default (the stack helper uses a shorter one).
     stack = await startStack({ realms: { app: ["user"] }, service: { http: { port }, router: { maxRetryDelayMs: 1000 } } });
-    const db = stack.store.pool;
-    await admin.addRealm(db, "app");
-    await admin.addRole(db, "app", "user");
-    await admin.grant(db, "app", "user", { uri: "com.example.", match: "prefix", allow: ["call", "register"] });
-    await userWithTicket(db, { realm: "app", authid: "alice", role: "user" }, "alice-ticket");
+    await seedAppWithAlice(stack.store.pool);
     await stack.service!.reload();
   });
 

@@ -8,7 +8,7 @@ import { freePort } from "../../src/stack/ports.js";
 import * as admin from "../../src/store/adminQueries.js";
 import { listAudit } from "../../src/store/auditQueries.js";
 import { Aborted, errorOf, ticketLogin } from "../helpers/client.js";
-import { userWithTicket } from "../helpers/seed.js";
+import { seedAppWithAlice, userWithTicket } from "../helpers/seed.js";
 import { startStack, type Stack } from "../helpers/stack.js";
 
 async function get(url: string): Promise<{ status: number; type: string; body: string }> {
@@ -37,11 +37,7 @@ describe("operations HTTP endpoints (real scrapes)", () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     stack = await startStack({ realms: { app: ["user", "admin"] }, service: { http: { port } } });
-    const db = stack.store.pool;
-    await admin.addRealm(db, "app");
-    await admin.addRole(db, "app", "user");
-    await admin.grant(db, "app", "user", { uri: "com.example.", match: "prefix", allow: ["call", "register"] });
-    await userWithTicket(db, { realm: "app", authid: "alice", role: "user" }, "alice-ticket");
+    await seedAppWithAlice(stack.store.pool);
     await stack.service!.reload();
   });
 

@@ -5,10 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import * as admin from "../../src/store/adminQueries.js";
 import { ticketLogin } from "../helpers/client.js";
 import { startCli, type CliInstance } from "../helpers/cliProcess.js";
-import { userWithTicket } from "../helpers/seed.js";
+import { seedAppWithAlice } from "../helpers/seed.js";
 import { startStack, type Stack } from "../helpers/stack.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -25,11 +24,7 @@ describe("several instances (roundrobin), one killed under load", () => {
 
   before(async () => {
     stack = await startStack({ realms: { app: ["user"] } });
-    const db = stack.store.pool;
-    await admin.addRealm(db, "app");
-    await admin.addRole(db, "app", "user");
-    await admin.grant(db, "app", "user", { uri: "com.example.", match: "prefix", allow: ["call", "register"] });
-    await userWithTicket(db, { realm: "app", authid: "alice", role: "user" }, "alice-ticket");
+    await seedAppWithAlice(stack.store.pool);
     await stack.service!.reload();
   });
 
