@@ -25,10 +25,13 @@ export type PyResult = { welcome: PyWelcome } | { abort: string | null; message:
 export interface PyLogin {
   url: string;
   realm: string;
-  authmethod: "ticket" | "scram" | "tls" | "anonymous";
+  authmethod: "ticket" | "scram" | "tls" | "anonymous" | "cryptosign";
   authid?: string;
   password?: string;
   ticket?: string;
+  /** cryptosign: hex Ed25519 seed */
+  seed?: string;
+  channelBinding?: "tls-unique" | "tls-unique-zero";
   ca?: string;
   cert?: string;
   key?: string;
@@ -50,6 +53,8 @@ export async function pyLogin(o: PyLogin): Promise<PyResult> {
   opt("--authid", o.authid);
   opt("--password", o.password);
   opt("--ticket", o.ticket);
+  opt("--seed", o.seed);
+  opt("--channel-binding", o.channelBinding);
   opt("--ca", o.ca);
   opt("--cert", o.cert);
   opt("--key", o.key);

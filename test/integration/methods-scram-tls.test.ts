@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { normalizeFingerprint } from "../../src/auth/methods/tls.js";
 import { deriveScramCredential } from "../../src/auth/scramCredential.js";
+import { autobahn } from "../../src/router/wamp.js";
 import { freePort } from "../../src/stack/ports.js";
 import * as admin from "../../src/store/adminQueries.js";
 import { TestPki, type Ca, type CertFiles } from "../helpers/certs.js";
@@ -15,6 +16,10 @@ import { abortOf as pyAbortOf, pyLogin, welcomeOf } from "../helpers/pyClient.js
 import { userWithTicket } from "../helpers/seed.js";
 import { startStack, type Stack } from "../helpers/stack.js";
 import { connectTls, type ClientTls } from "../helpers/tlsClient.js";
+
+/** A cryptosign key for the channel-binding test (seed is test-only). */
+const KIM_SEED = "22".repeat(32);
+const KIM_PUBKEY = Buffer.from(autobahn.nacl.sign.keyPair.fromSeed(Buffer.from(KIM_SEED, "hex")).publicKey).toString("hex");
 
 // Cheap argon2 for test users; the vector user below uses the crossbar-examples parameters.
 const SCRAM = { iterations: 2, memory: 1024 };
@@ -44,7 +49,7 @@ describe("WAMP-SCRAM and WAMP-TLS through a real Crossbar", () => {
 
     stack = await startStack({
       realms: { app: ["user"], other: ["user"] },
-      methods: ["ticket", "scram"],
+      methods: ["ticket", "scram", "cryptosign"],
       crossbar: { tls: { port: tlsPort, certificate: server.cert, key: server.key, caCertificates: [ca.cert] } },
     });
     const db = stack.store.pool;
@@ -91,6 +96,9 @@ describe("WAMP-SCRAM and WAMP-TLS through a real Crossbar", () => {
     const rex = await bind({ realm: "app", authid: "rex", role: "user" }, certs["rex"]!);
     await admin.revokeKeyedCredential(db, rex.id, "tls", rex.lookup);
     await bind({ realm: "app", authid: "pat", role: "user" }, certs["pat"]!, { issuer_cn: "some-other-ca" });
+    // A cryptosign key for the channel-binding test over TLS.
+    const kim = await admin.addUser(db, { realm: "app", authid: "kim", role: "user" });
+    await admin.addKeyedCredential(db, kim, "cryptosign", KIM_PUBKEY, "kim laptop", null, {});
     await stack.service!.reload();
 
     const t = await abortOf(ticketLogin(stack.wsUrl, "app", "tina", "wrong"));
@@ -200,6 +208,16 @@ describe("WAMP-SCRAM and WAMP-TLS through a real Crossbar", () => {
         // a transport failure, not a WAMP ABORT: wamp-authd was never asked
         assert.notEqual(err.reason, "wamp.error.not_authorized");
       }
+    });
+
+    it("cryptosign with tls-unique channel binding still works: the router checks the binding", async () => {
+      const tlsFiles = { ca: ca.cert, cert: certs["alice"]!.cert, key: certs["alice"]!.key };
+      const bound = welcomeOf(await pyLogin({ url: wssUrl, realm: "app", authmethod: "cryptosign", authid: "kim", seed: KIM_SEED, channelBinding: "tls-unique", ...tlsFiles }));
+      assert.equal(bound.authid, "kim");
+      assert.equal(bound.authmethod, "cryptosign");
+      // Announcing tls-unique but signing another channel id fails Crossbar's signature check.
+      const forged = await pyLogin({ url: wssUrl, realm: "app", authmethod: "cryptosign", authid: "kim", seed: KIM_SEED, channelBinding: "tls-unique-zero", ...tlsFiles });
+      assert.ok("abort" in forged && forged.abort === "wamp.error.not_authorized", JSON.stringify(forged));
     });
 
     it("autobahn-python presents a client certificate just as well", async () => {

@@ -10,7 +10,8 @@ so a denial is data, not a crash. Run it with the Crossbar venv's python (it has
 
 Methods: ticket (--ticket), scram (--password; argon2id-13 via autobahn.wamp.auth.AuthScram, which also
 verifies the router's scram_server_signature on WELCOME), tls (client certificate via --cert/--key),
-anonymous. --ca/--cert/--key configure TLS for wss:// URLs.
+cryptosign (--seed, hex Ed25519 seed; --channel-binding tls-unique binds the signature to the TLS
+channel, --channel-binding tls-unique-zero announces it but signs a zero channel id), anonymous. --ca/--cert/--key configure TLS for wss:// URLs.
 """
 import argparse
 import asyncio
@@ -28,6 +29,7 @@ txaio.use_asyncio()
 from autobahn.asyncio.wamp import ApplicationSession  # noqa: E402
 from autobahn.asyncio.websocket import WampWebSocketClientFactory  # noqa: E402
 from autobahn.wamp.auth import AuthScram  # noqa: E402
+from autobahn.wamp.cryptosign import CryptosignKey  # noqa: E402
 from autobahn.wamp.types import ComponentConfig  # noqa: E402
 from autobahn.websocket.util import parse_url  # noqa: E402
 
@@ -36,10 +38,12 @@ def parse_args():
     p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     p.add_argument("--url", required=True)
     p.add_argument("--realm", required=True)
-    p.add_argument("--authmethod", required=True, choices=["ticket", "scram", "tls", "anonymous"])
+    p.add_argument("--authmethod", required=True, choices=["ticket", "scram", "tls", "anonymous", "cryptosign"])
     p.add_argument("--authid", default=None)
     p.add_argument("--password", default=None, help="scram password")
     p.add_argument("--ticket", default=None)
+    p.add_argument("--seed", default=None, help="cryptosign private key seed (64 hex chars)")
+    p.add_argument("--channel-binding", default=None, choices=["tls-unique", "tls-unique-zero"])
     p.add_argument("--ca", default=None, help="CA file to trust for wss://")
     p.add_argument("--cert", default=None, help="client certificate (PEM) for wss://")
     p.add_argument("--key", default=None, help="client private key (PEM) for wss://")
@@ -49,6 +53,8 @@ def parse_args():
         p.error("scram needs --authid and --password")
     if a.authmethod == "ticket" and a.ticket is None:
         p.error("ticket needs --ticket")
+    if a.authmethod == "cryptosign" and a.seed is None:
+        p.error("cryptosign needs --seed")
     return a
 
 
@@ -60,24 +66,32 @@ class OneShot(ApplicationSession):
         self.args = args
         self.done = done
         self.scram = AuthScram(authid=args.authid, password=args.password) if args.authmethod == "scram" else None
+        self.key = CryptosignKey.from_bytes(bytes.fromhex(args.seed)) if args.authmethod == "cryptosign" else None
 
     def _finish(self, value):
         if not self.done.done():
             self.done.set_result(value)
 
     def onConnect(self):
-        self.join(
-            self.config.realm,
-            authmethods=[self.args.authmethod],
-            authid=self.args.authid,
-            authextra=self.scram.authextra if self.scram else None,
-        )
+        authextra = self.scram.authextra if self.scram else None
+        if self.key is not None:
+            authextra = {"pubkey": self.key.public_key()}
+            if self.args.channel_binding:
+                authextra["channel_binding"] = "tls-unique"
+        self.join(self.config.realm, authmethods=[self.args.authmethod], authid=self.args.authid, authextra=authextra)
 
     def onChallenge(self, challenge):
         if challenge.method == "ticket" and self.args.ticket is not None:
             return self.args.ticket
         if challenge.method == "scram" and self.scram is not None:
             return self.scram.on_challenge(self, challenge)
+        if challenge.method == "cryptosign" and self.key is not None:
+            channel_id = None
+            if self.args.channel_binding == "tls-unique":
+                channel_id = self.transport.transport_details.channel_id.get("tls-unique")
+            elif self.args.channel_binding == "tls-unique-zero":
+                channel_id = b"\x00" * 32
+            return self.key.sign_challenge(challenge, channel_id=channel_id, channel_id_type="tls-unique" if channel_id else None)
         raise RuntimeError(f"unexpected challenge {challenge.method}")
 
     def onWelcome(self, msg):
