@@ -164,3 +164,10 @@ export function peerIp(peer: string | null | undefined): IpAddress | null {
   return parseIp(bare);
 }
 
+/** Canonical text of an address (dotted quad; eight lowercase hex groups), e.g. for throttle keys. */
+export function formatIp(ip: IpAddress): string {
+  if (ip.family === 4) return [24n, 16n, 8n, 0n].map((shift) => String((ip.value >> shift) & 0xffn)).join(".");
+  const groups: string[] = [];
+  for (let shift = 112n; shift >= 0n; shift -= 16n) groups.push(((ip.value >> shift) & 0xffffn).toString(16));
+  return groups.join(":");
+}

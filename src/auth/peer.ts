@@ -1,9 +1,10 @@
 /**
- * The client's address, from Crossbar's transport peer string ("tcp4:1.2.3.4:5555",
- * "tcp6:[::1]:5555" or "tcp6:::1:5555", "unix", "unix:/path", "process:123") or, behind a trusted
- * proxy, from a configured header. Null when there is no IP (unix sockets, in-process).
+ * The client's address for throttling: from Crossbar's transport peer string (parsed by cidr.ts
+ * `peerIp`, the same reading anonymous CIDR rules use) or, behind a trusted proxy, from a configured
+ * header. Canonical text (an IPv4-mapped IPv6 peer is its IPv4 address), so one client is one key.
+ * Null when there is no IP (unix sockets, in-process).
  */
-import { isIP } from "node:net";
+import { formatIp, parseIp, peerIp } from "./cidr.js";
 import type { TransportInfo } from "./request.js";
 
 export function peerAddress(transport: TransportInfo, trustedHeader = ""): string | null {
@@ -11,15 +12,9 @@ export function peerAddress(transport: TransportInfo, trustedHeader = ""): strin
     const name = trustedHeader.toLowerCase();
     const value = Object.hasOwn(transport.httpHeaders, name) ? transport.httpHeaders[name] : undefined;
     const first = value?.split(",")[0]?.trim();
-    if (first && isIP(first)) return first;
+    const fromHeader = first ? parseIp(first) : null;
+    if (fromHeader) return formatIp(fromHeader);
   }
-  return parsePeer(transport.peer);
-}
-
-export function parsePeer(peer: string | null): string | null {
-  if (!peer) return null;
-  const m = /^tcp([46]):(.+):(\d+)$/.exec(peer);
-  if (!m) return null;
-  const host = (m[2] as string).replace(/^\[(.*)\]$/, "$1");
-  return isIP(host) ? host : null;
+  const ip = peerIp(transport.peer);
+  return ip ? formatIp(ip) : null;
 }

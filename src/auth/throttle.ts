@@ -18,8 +18,6 @@ export interface LoginGuard {
  * and per client address, exponential lockout past a threshold.
  */
 export class PostgresThrottle implements LoginGuard {
-  lockouts = 0;
-
   constructor(
     private readonly db: Queryable,
     private readonly t: Config["throttle"],
@@ -49,7 +47,6 @@ export class PostgresThrottle implements LoginGuard {
       peer ? recordFailure(this.db, peer, { ...base, threshold: this.t.peerThreshold }) : null,
     ]);
     if (locks.some((l) => l !== null)) {
-      this.lockouts++;
       this.onLockout?.();
       this.log.warn({ realm: req.realm, authid: req.authid, peer: peer?.key, until: locks.find((l) => l)?.toISOString() }, "login locked out");
     }
