@@ -100,6 +100,8 @@ export class RouterLink {
   private open(state: RealmState): void {
     if (this.stopping) return;
     const c = this.config.router;
+    const logError = (err: unknown, message: string) =>
+      this.log.error({ realm: state.realm, err: err instanceof Error ? err.message : String(err) }, message);
     const connection = new autobahn.Connection({
       transports: [transportFor(c.url, c.serializer)],
       realm: state.realm,
@@ -112,12 +114,9 @@ export class RouterLink {
       // autobahn prints every error a handler throws to the console. Denials are WAMP errors the
       // authenticator/authorizer already logged; anything else is logged here, structured.
       on_user_error: (err: unknown, message: string) => {
-        if (err instanceof autobahn.Error) return;
-        this.log.error({ realm: state.realm, err: err instanceof Error ? err.message : String(err) }, message);
+        if (!(err instanceof autobahn.Error)) logError(err, message);
       },
-      on_internal_error: (err: unknown, message: string) => {
-        this.log.error({ realm: state.realm, err: err instanceof Error ? err.message : String(err) }, message);
-      },
+      on_internal_error: logError,
     });
     state.connection = connection;
     connection.onopen = (session) => {

@@ -5,7 +5,6 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import pg from "pg";
 import { loadConfig } from "../config/load.js";
 import { createLogger } from "../log/logger.js";
 import { Service } from "../service.js";
@@ -13,31 +12,13 @@ import { migrate } from "../store/migrate.js";
 import { createPool } from "../store/pool.js";
 import { crossbarConfig } from "./crossbarConfig.js";
 import { startCrossbar } from "./crossbarProcess.js";
-import { ensurePostgres } from "./postgres.js";
+import { ensureDatabase, ensurePostgres } from "./postgres.js";
 
 const root = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../..");
 const stackDir = process.env.AUTHD_STACK_DIR ?? join(root, ".stack");
 const dbName = process.env.AUTHD_DEMO_DB ?? "wamp_authd_demo";
 const wsPort = Number(process.env.AUTHD_DEMO_WS_PORT ?? 8080);
 const httpPort = Number(process.env.AUTHD_DEMO_HTTP_PORT ?? 9464);
-
-async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
-    // CREATE DATABASE takes no parameters; the name is a fixed identifier we validate.
-    if (!rowCount) {
-      if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad database name ${name}`);
-      await client.query(`CREATE DATABASE ${name}`);
-    }
-  } finally {
-    await client.end();
-  }
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
 
 async function main(): Promise<void> {
   const log = createLogger(process.env.AUTHD_LOG_LEVEL ?? "info");

@@ -61,6 +61,23 @@ export async function ensurePostgres(opts: { log?: Log } = {}): Promise<PgServer
 
 let dbCounter = 0;
 
+function databaseUrl(adminUrl: string, name: string): string {
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** The URL of database `name`, created first when missing (the local stack's long-lived database). */
+export async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
+  // CREATE DATABASE takes no parameters: the name must be a plain identifier.
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`ensureDatabase: bad database name ${JSON.stringify(name)}`);
+  await withAdmin(adminUrl, `could not create database ${name}`, async (c) => {
+    const { rowCount } = await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+    if (!rowCount) await c.query(`CREATE DATABASE "${name}"`);
+  });
+  return databaseUrl(adminUrl, name);
+}
+
 export async function createDatabase(
   adminUrl: string,
   prefix = "authd_test",
@@ -69,10 +86,8 @@ export async function createDatabase(
   // The random tail keeps names unique when a pid is reused after a crashed run left its database.
   const name = `${prefix}_${process.pid}_${++dbCounter}_${Math.random().toString(36).slice(2, 8)}`;
   await withAdmin(adminUrl, `could not create database ${name}`, (c) => c.query(`CREATE DATABASE "${name}"`));
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
   return {
-    url: u.toString(),
+    url: databaseUrl(adminUrl, name),
     name,
     drop: () =>
       withAdmin(adminUrl, `could not drop database ${name}`, async (c) => {
