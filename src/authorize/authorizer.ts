@@ -1,9 +1,8 @@
 import type { Logger } from "../log/logger.js";
+import { NO_MATCH } from "./matcher.js";
 import type { PermissionIndex } from "./permissionIndex.js";
 import { type Decision, isAction } from "./rules.js";
 import { MAX_URI_LENGTH } from "./uri.js";
-
-const DENY: Decision = Object.freeze({ allow: false, disclose: false, cache: false });
 
 export interface AuthorizeOutcome {
   realm: string;
@@ -28,7 +27,7 @@ export class Authorizer {
     const started = performance.now();
     let role: string | null = null;
     let action: string | null = null;
-    let decision = DENY;
+    let decision: Decision = NO_MATCH;
     if (Array.isArray(args) && args.length >= 3) {
       const [session, uri, act] = args as [unknown, unknown, unknown];
       role = typeof session === "object" && session !== null ? readRole(session) : null;

@@ -86,7 +86,7 @@ export class RoleMatcher {
   decide(uri: string, action: Action): Verdict {
     const hit = this.lookup(uri);
     // No rule: deny, and never ask the router to cache it, so a later grant takes effect at once.
-    if (!hit) return { allow: false, disclose: false, cache: false, rule: null };
+    if (!hit) return { ...NO_MATCH, rule: null };
     return { ...hit.answers[action], rule: hit.rule };
   }
 }

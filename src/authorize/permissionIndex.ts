@@ -2,7 +2,7 @@ import { NO_MATCH, RoleMatcher } from "./matcher.js";
 import type { Action, Decision, Rule, Verdict } from "./rules.js";
 import type { PermissionRow } from "../store/queries.js";
 
-const NO_ROLE: Verdict = { allow: false, disclose: false, cache: false, rule: null };
+const NO_ROLE: Verdict = { ...NO_MATCH, rule: null };
 
 /**
  * All realms' roles, each compiled into a RoleMatcher. Immutable: a reload builds a new index and
