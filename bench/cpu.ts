@@ -1,6 +1,6 @@
 /** CPU time per process group during a window (Linux /proc), to show where a saturated machine's cores went. */
 import { readdirSync, readFileSync } from "node:fs";
-import { processGroupMembers } from "../src/stack/crossbarProcess.js";
+import { processGroupMembers } from "../devstack/crossbarProcess.js";
 
 const TICK = 100; // USER_HZ on Linux
 

@@ -11,7 +11,7 @@ import { cpus, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createLogger } from "../src/log/logger.js";
-import { createDatabase, ensurePostgres } from "../src/stack/postgres.js";
+import { createDatabase, ensurePostgres } from "../devstack/postgres.js";
 import { migrate } from "../src/store/migrate.js";
 import { createPool } from "../src/store/pool.js";
 import {

@@ -1,7 +1,7 @@
 /** Row 5: a store with 1M users (ticket credentials) and 10k rules; lookups, index load, service RSS. */
 import type pg from "pg";
 import { createLogger } from "../src/log/logger.js";
-import { createDatabase, ensurePostgres } from "../src/stack/postgres.js";
+import { createDatabase, ensurePostgres } from "../devstack/postgres.js";
 import * as admin from "../src/store/adminQueries.js";
 import { migrate } from "../src/store/migrate.js";
 import { createPool } from "../src/store/pool.js";

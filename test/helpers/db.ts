@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { createLogger, type Logger } from "../../src/log/logger.js";
-import { ensurePostgres, createDatabase } from "../../src/stack/postgres.js";
+import { ensurePostgres, createDatabase } from "../../devstack/postgres.js";
 import { migrate } from "../../src/store/migrate.js";
 import { createPool } from "../../src/store/pool.js";
 

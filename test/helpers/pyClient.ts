@@ -6,7 +6,7 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { findCrossbar } from "../../src/stack/crossbarProcess.js";
+import { findCrossbar } from "../../devstack/crossbarProcess.js";
 
 // compiled to dist/test/helpers/: the script stays in the source tree
 const SCRIPT = fileURLToPath(new URL("../../../test/python/client.py", import.meta.url));

@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { loadConfig, type Config } from "../../src/config/load.js";
 import type { Logger } from "../../src/log/logger.js";
 import { Service } from "../../src/service.js";
-import { crossbarConfig, type CrossbarConfigOptions, type DynamicAuthMethod } from "../../src/stack/crossbarConfig.js";
-import { startCrossbar, type CrossbarHandle } from "../../src/stack/crossbarProcess.js";
-import { freePort } from "../../src/stack/ports.js";
+import { crossbarConfig, type CrossbarConfigOptions, type DynamicAuthMethod } from "../../devstack/crossbarConfig.js";
+import { startCrossbar, type CrossbarHandle } from "../../devstack/crossbarProcess.js";
+import { freePort } from "../../devstack/ports.js";
 import { freshStore, quietLog, type TestStore } from "./db.js";
 
 export interface StackOptions {

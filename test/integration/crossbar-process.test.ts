@@ -6,9 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import autobahn from "autobahn";
-import { crossbarConfig } from "../../src/stack/crossbarConfig.js";
-import { processGroupMembers, startCrossbar, type CrossbarHandle } from "../../src/stack/crossbarProcess.js";
-import { freePort } from "../../src/stack/ports.js";
+import { crossbarConfig } from "../../devstack/crossbarConfig.js";
+import { processGroupMembers, startCrossbar, type CrossbarHandle } from "../../devstack/crossbarProcess.js";
+import { freePort } from "../../devstack/ports.js";
 
 const ALLOW_ALL = [
   {

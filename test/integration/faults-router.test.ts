@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { freePort } from "../../src/stack/ports.js";
+import { freePort } from "../../devstack/ports.js";
 import { ticketLogin } from "../helpers/client.js";
 import { waitFor } from "../helpers/logCapture.js";
 import { seedAppWithAlice } from "../helpers/seed.js";

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { freePort } from "../../src/stack/ports.js";
+import { freePort } from "../../devstack/ports.js";
 import * as admin from "../../src/store/adminQueries.js";
 import { listAudit } from "../../src/store/auditQueries.js";
 import { Aborted, errorOf, ticketLogin } from "../helpers/client.js";

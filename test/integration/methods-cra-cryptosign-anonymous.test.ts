@@ -9,7 +9,7 @@ import autobahn from "autobahn";
 import { CraCipher, parseCraKeys } from "../../src/auth/craCipher.js";
 import { buildCraCredential } from "../../src/auth/craCredential.js";
 import { DENY_MESSAGE, DENY_URI } from "../../src/errors/authErrors.js";
-import { freePort } from "../../src/stack/ports.js";
+import { freePort } from "../../devstack/ports.js";
 import * as admin from "../../src/store/adminQueries.js";
 import { Aborted, abortOf, connect, type Joined } from "../helpers/client.js";
 import { userWithTicket } from "../helpers/seed.js";

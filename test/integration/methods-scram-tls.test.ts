@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { normalizeFingerprint } from "../../src/auth/methods/tls.js";
 import { deriveScramCredential } from "../../src/auth/scramCredential.js";
 import { autobahn } from "../../src/router/wamp.js";
-import { freePort } from "../../src/stack/ports.js";
+import { freePort } from "../../devstack/ports.js";
 import * as admin from "../../src/store/adminQueries.js";
 import { TestPki, type Ca, type CertFiles } from "../helpers/certs.js";
 import { Aborted, abortOf, ticketLogin } from "../helpers/client.js";

@@ -16,7 +16,7 @@ import { buildCraCredential, deriveCraKey } from "../../src/auth/craCredential.j
 import { normalizeFingerprint } from "../../src/auth/methods/tls.js";
 import { deriveScramCredential } from "../../src/auth/scramCredential.js";
 import { createLogger } from "../../src/log/logger.js";
-import { freePort } from "../../src/stack/ports.js";
+import { freePort } from "../../devstack/ports.js";
 import * as admin from "../../src/store/adminQueries.js";
 import { listAudit } from "../../src/store/auditQueries.js";
 import { TestPki } from "../helpers/certs.js";

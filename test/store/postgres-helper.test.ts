@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import pg from "pg";
-import { createDatabase, ensurePostgres } from "../../src/stack/postgres.js";
+import { createDatabase, ensurePostgres } from "../../devstack/postgres.js";
 
 const { Client } = pg;
 

@@ -5,16 +5,16 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadConfig } from "../config/load.js";
-import { createLogger } from "../log/logger.js";
-import { Service } from "../service.js";
-import { migrate } from "../store/migrate.js";
-import { createPool } from "../store/pool.js";
+import { loadConfig } from "../src/config/load.js";
+import { createLogger } from "../src/log/logger.js";
+import { Service } from "../src/service.js";
+import { migrate } from "../src/store/migrate.js";
+import { createPool } from "../src/store/pool.js";
 import { crossbarConfig } from "./crossbarConfig.js";
 import { startCrossbar } from "./crossbarProcess.js";
 import { ensureDatabase, ensurePostgres } from "./postgres.js";
 
-const root = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../..");
+const root = resolve(fileURLToPath(new URL(".", import.meta.url)), "../..");
 const stackDir = process.env.AUTHD_STACK_DIR ?? join(root, ".stack");
 const dbName = process.env.AUTHD_DEMO_DB ?? "wamp_authd_demo";
 const wsPort = Number(process.env.AUTHD_DEMO_WS_PORT ?? 8080);

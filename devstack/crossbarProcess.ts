@@ -65,7 +65,7 @@ const UNIX_PATH_MAX = 107;
 let ensured: Promise<string> | undefined;
 
 function repoRoot(): string {
-  // compiled: <root>/dist/src/stack/crossbarProcess.js; from source: <root>/src/stack/crossbarProcess.ts
+  // compiled: <root>/dist/devstack/crossbarProcess.js; from source: <root>/devstack/crossbarProcess.ts
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     if (existsSync(join(dir, "scripts", "ensure-crossbar.sh"))) return dir;
