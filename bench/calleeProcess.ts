@@ -10,7 +10,12 @@ import { autobahn } from "../src/router/wamp.js";
 
 const [socketPath, realm] = process.argv.slice(2) as [string, string];
 const ALLOW = { allow: true, disclose: false, cache: false };
-const connection = new autobahn.Connection({ transports: [{ type: "rawsocket", path: socketPath }], realm, authmethods: ["anonymous"], max_retries: 10 });
+const connection = new autobahn.Connection({
+  transports: [{ type: "rawsocket", path: socketPath }],
+  realm,
+  authmethods: ["anonymous"],
+  max_retries: 10,
+});
 connection.onopen = (session) => {
   void (async () => {
     await session.register("bench.noop", () => null);

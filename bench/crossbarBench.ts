@@ -60,7 +60,11 @@ export interface CrossbarStack {
   /** autobahn-python no-op authorizers: json, msgpack */
   pyAuthorizers: ChildProcess[];
   service: Child | null;
-  startService(dbUrl: string, extra?: Record<string, unknown>, router?: Record<string, unknown>): Promise<{ child: Child; readyMs: number; startMs: number }>;
+  startService(
+    dbUrl: string,
+    extra?: Record<string, unknown>,
+    router?: Record<string, unknown>,
+  ): Promise<{ child: Child; readyMs: number; startMs: number }>;
   /** A second service on the msgpack link, answering authd.authorize_mp (the dynmp scenario). */
   serviceMp: Child | null;
   stop(): Promise<void>;
@@ -88,7 +92,13 @@ export async function startCrossbarStack(): Promise<CrossbarStack> {
   const serviceRole = realms.find((r) => r.name === REALM)!.roles[0]!;
   // The python authorizers speak msgpack or json on the privileged transport (autobahn-js: json only).
   (cfg.workers as Array<{ transports: Array<{ serializers?: string[] }> }>)[0]!.transports[0]!.serializers = ["json", "msgpack"];
-  for (const uri of [PROCEDURE, "bench.noop_authorize", "bench.noop_authorize_json", "bench.noop_authorize_msgpack", "authd.authorize_mp"]) {
+  for (const uri of [
+    PROCEDURE,
+    "bench.noop_authorize",
+    "bench.noop_authorize_json",
+    "bench.noop_authorize_msgpack",
+    "authd.authorize_mp",
+  ]) {
     serviceRole.permissions.push({
       uri,
       match: "exact",
@@ -170,7 +180,8 @@ export async function seedCrossbarStore(pool: pg.Pool, phc: string, clientsPerRo
   for (const s of SCENARIOS) {
     await admin.addRole(pool, REALM, s.key);
     if (s.key === "dyn" || s.key === "dync" || s.key === "dynmp") {
-      for (const r of benchRules()) await admin.grant(pool, REALM, s.key, { uri: r.uri, match: r.match, allow: ["call", "subscribe"], cache: s.key === "dync" });
+      for (const r of benchRules())
+        await admin.grant(pool, REALM, s.key, { uri: r.uri, match: r.match, allow: ["call", "subscribe"], cache: s.key === "dync" });
     }
     for (let i = 0; i < clientsPerRole; i++) {
       const id = await admin.addUser(pool, { realm: REALM, authid: `${s.key}${i}`, role: s.key });
@@ -217,9 +228,18 @@ export async function runCallScenarios(
     const callers = (key: ScenarioKey) => clients.get(key)!.map((c) => () => c.session.call(PROCEDURE));
     // Warm-up (not recorded): JITs, Crossbar's caches, the cached scenario's cache entries.
     for (const s of SCENARIOS) await closedLoop(callers(s.key), o.concurrency, o.warmupMs, new Samples());
-    const acc = new Map<ScenarioKey, { samples: Samples; calls: number; seconds: number; errors: number; rounds: number[]; cpu: Record<string, number> }>();
+    const acc = new Map<
+      ScenarioKey,
+      { samples: Samples; calls: number; seconds: number; errors: number; rounds: number[]; cpu: Record<string, number> }
+    >();
     for (const s of SCENARIOS) acc.set(s.key, { samples: new Samples(), calls: 0, seconds: 0, errors: 0, rounds: [], cpu: {} });
-    const groups = { crossbarPgid: stack.crossbar.pid, servicePid: stack.service!.proc.pid!, calleePid: stack.callee.proc.pid!, pyPids: stack.pyAuthorizers.map((p) => p.pid!), serviceMpPid: stack.serviceMp?.proc.pid };
+    const groups = {
+      crossbarPgid: stack.crossbar.pid,
+      servicePid: stack.service!.proc.pid!,
+      calleePid: stack.callee.proc.pid!,
+      pyPids: stack.pyAuthorizers.map((p) => p.pid!),
+      serviceMpPid: stack.serviceMp?.proc.pid,
+    };
     for (let r = 0; r < o.rounds; r++) {
       for (let k = 0; k < SCENARIOS.length; k++) {
         const s = SCENARIOS[(r + k) % SCENARIOS.length]!;
@@ -238,7 +258,16 @@ export async function runCallScenarios(
       const sum = a.samples.summary();
       const cpuUsPerCall: Record<string, number> = {};
       for (const [g, v] of Object.entries(a.cpu)) if (g !== "machine" && g !== "other") cpuUsPerCall[g] = Math.round((v / a.calls) * 1e6);
-      return { key: s.key, title: s.title, callsPerSec: a.calls / a.seconds, p50ms: sum.p50, p99ms: sum.p99, errors: a.errors, roundCallsPerSec: a.rounds, cpuUsPerCall };
+      return {
+        key: s.key,
+        title: s.title,
+        callsPerSec: a.calls / a.seconds,
+        p50ms: sum.p50,
+        p99ms: sum.p99,
+        errors: a.errors,
+        roundCallsPerSec: a.rounds,
+        cpuUsPerCall,
+      };
     });
   } finally {
     for (const list of clients.values()) for (const c of list) c.close();
@@ -315,7 +344,19 @@ export async function runLoginStorm(
   const hashMs = await singleHashMs(o.hashRuns);
   const acc = new Map<number, StormAcc>();
   for (const n of o.nices) {
-    acc.set(n, { logins: 0, loginErrors: 0, seconds: 0, loginTimes: new Samples(), quiet: new Samples(), quietCalls: 0, storm: new Samples(), stormCalls: 0, cpuSeconds: {}, peak: 0, firstError: null });
+    acc.set(n, {
+      logins: 0,
+      loginErrors: 0,
+      seconds: 0,
+      loginTimes: new Samples(),
+      quiet: new Samples(),
+      quietCalls: 0,
+      storm: new Samples(),
+      stormCalls: 0,
+      cpuSeconds: {},
+      peak: 0,
+      firstError: null,
+    });
   }
   for (let r = 0; r < o.rounds; r++) {
     // A B B A: each variant sees early and late rounds alike.
@@ -383,7 +424,12 @@ async function stormRound(stack: CrossbarStack, o: { concurrent: number; roundMs
         }
       }
     };
-    const groups = { crossbarPgid: stack.crossbar.pid, servicePid: stack.service!.proc.pid!, calleePid: stack.callee.proc.pid!, pyPids: [] };
+    const groups = {
+      crossbarPgid: stack.crossbar.pid,
+      servicePid: stack.service!.proc.pid!,
+      calleePid: stack.callee.proc.pid!,
+      pyPids: [],
+    };
     const cpu0 = cpuSnapshot(groups);
     const started = performance.now();
     const loops = Array.from({ length: o.concurrent }, (_, i) => loop(i));

@@ -42,7 +42,15 @@ export function runMatcherBench(quick: boolean): MatcherRow[] {
     for (const uri of uris) index.answer("app", "user", uri, "call");
     const seconds = (performance.now() - b) / 1000;
     const sum = s.summary();
-    out.push({ rules: n, path: "index.answer", buildMs, decisionsPerSec: uris.length / seconds, p50us: sum.p50, p99us: sum.p99, allowedShare: allowed / uris.length });
+    out.push({
+      rules: n,
+      path: "index.answer",
+      buildMs,
+      decisionsPerSec: uris.length / seconds,
+      p50us: sum.p50,
+      p99us: sum.p99,
+      allowedShare: allowed / uris.length,
+    });
 
     // The whole authorize path the router's call reaches: argument checks, decision, metrics.
     const metrics = createMetrics();
@@ -62,7 +70,15 @@ export function runMatcherBench(quick: boolean): MatcherRow[] {
     for (const a of args) authorizer.authorize("app", a);
     const seconds2 = (performance.now() - c) / 1000;
     const sum2 = s2.summary();
-    out.push({ rules: n, path: "authorizer", buildMs, decisionsPerSec: args.length / seconds2, p50us: sum2.p50, p99us: sum2.p99, allowedShare: allowed / args.length });
+    out.push({
+      rules: n,
+      path: "authorizer",
+      buildMs,
+      decisionsPerSec: args.length / seconds2,
+      p50us: sum2.p50,
+      p99us: sum2.p99,
+      allowedShare: allowed / args.length,
+    });
   }
   return out;
 }

@@ -30,11 +30,33 @@ import { runMatcherBench, type MatcherRow } from "./matcherBench.js";
 import { runScaleBench, type ScaleResult } from "./scaleBench.js";
 
 const quick = process.argv.includes("--quick");
-const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",") ?? null;
+const only =
+  process.argv
+    .find((a) => a.startsWith("--only="))
+    ?.slice("--only=".length)
+    .split(",") ?? null;
 const wants = (part: string) => !only || only.includes(part);
 const P = quick
-  ? { clientsPerRole: 2, concurrency: 8, rounds: 3, roundMs: 1500, warmupMs: 500, storm: { concurrent: 8, roundMs: 4000, rounds: 4, quietMs: 1000, hashRuns: 3, nices: [0, 10] }, users: 100_000, lookups: 1000 }
-  : { clientsPerRole: 2, concurrency: 8, rounds: 6, roundMs: 3000, warmupMs: 1500, storm: { concurrent: 16, roundMs: 8000, rounds: 4, quietMs: 2000, hashRuns: 5, nices: [0, 10] }, users: 1_000_000, lookups: 5000 };
+  ? {
+      clientsPerRole: 2,
+      concurrency: 8,
+      rounds: 3,
+      roundMs: 1500,
+      warmupMs: 500,
+      storm: { concurrent: 8, roundMs: 4000, rounds: 4, quietMs: 1000, hashRuns: 3, nices: [0, 10] },
+      users: 100_000,
+      lookups: 1000,
+    }
+  : {
+      clientsPerRole: 2,
+      concurrency: 8,
+      rounds: 6,
+      roundMs: 3000,
+      warmupMs: 1500,
+      storm: { concurrent: 16, roundMs: 8000, rounds: 4, quietMs: 2000, hashRuns: 5, nices: [0, 10] },
+      users: 1_000_000,
+      lookups: 5000,
+    };
 
 const here = dirname(fileURLToPath(import.meta.url));
 // dist/bench -> <root>/bench/results
@@ -79,7 +101,9 @@ async function main(): Promise<void> {
       await stack.startService(db.url);
       if (wants("calls")) {
         note(`calls: ${P.rounds} interleaved rounds of ${P.roundMs} ms per scenario`);
-        stack.serviceMp = (await stack.startService(db.url, { procedures: { authorize: "authd.authorize_mp" } }, { serializer: "msgpack" })).child;
+        stack.serviceMp = (
+          await stack.startService(db.url, { procedures: { authorize: "authd.authorize_mp" } }, { serializer: "msgpack" })
+        ).child;
         calls = await runCallScenarios(stack, P);
         await stack.serviceMp.stop();
         stack.serviceMp = null;
@@ -127,7 +151,16 @@ function tableRows(matcher: MatcherRow[], calls: ScenarioResult[], storms: Storm
     const py = key.startsWith("py") ? `, python ${cpu.python}` : "";
     const authd = key === "dynmp" ? cpu.serviceMp : cpu.service;
     const perCall = `CPU/call µs: crossbar ${cpu.crossbar}, authd ${authd}, callee ${cpu.callee}${py}, clients ${cpu.clients}`;
-    rows.push({ id, what: c.title, throughput: `${f(c.callsPerSec)} calls/s`, p50: ms(c.p50ms), p99: ms(c.p99ms), result: result === "-" ? perCall : `${result}; ${perCall}`, target, met });
+    rows.push({
+      id,
+      what: c.title,
+      throughput: `${f(c.callsPerSec)} calls/s`,
+      p50: ms(c.p50ms),
+      p99: ms(c.p99ms),
+      result: result === "-" ? perCall : `${result}; ${perCall}`,
+      target,
+      met,
+    });
   };
   if (calls.length > 0) {
     const r2 = roundRatio(calls, "dyn", "static");
@@ -158,11 +191,56 @@ function tableRows(matcher: MatcherRow[], calls: ScenarioResult[], storms: Storm
   }
   if (scale) {
     const l = scale.lookup;
-    rows.push({ id: "5", what: `findLogin, ${scale.users} users (1 at a time)`, throughput: "-", p50: ms(l.sequentialP50ms), p99: ms(l.sequentialP99ms), result: "", target: "", met: null });
-    rows.push({ id: "5", what: `findLogin, ${scale.users} users (${l.concurrent} at once)`, throughput: `${f(l.perSec)} lookups/s`, p50: ms(l.concurrentP50ms), p99: ms(l.concurrentP99ms), result: "", target: "", met: null });
-    rows.push({ id: "5", what: `service start-up / index reload, ${scale.rules} rules`, throughput: "-", p50: "-", p99: "-", result: `start ${ms(scale.serviceStartMs)}, reload ${ms(scale.reloadMs)}`, target: "", met: null });
-    rows.push({ id: "5", what: "service RSS (store scale)", throughput: "-", p50: "-", p99: "-", result: `${mb(scale.serviceRss)} (peak ${mb(scale.servicePeakRss)}, at start ${mb(scale.serviceRssAtStart)}, heap ${mb(scale.serviceHeapUsed)})`, target: "<= 150 MB", met: scale.servicePeakRss <= 150 * 1024 * 1024 });
-    rows.push({ id: "5", what: "(seeding the store)", throughput: "-", p50: "-", p99: "-", result: `${f(scale.seedSeconds, 1)} s`, target: "", met: null });
+    rows.push({
+      id: "5",
+      what: `findLogin, ${scale.users} users (1 at a time)`,
+      throughput: "-",
+      p50: ms(l.sequentialP50ms),
+      p99: ms(l.sequentialP99ms),
+      result: "",
+      target: "",
+      met: null,
+    });
+    rows.push({
+      id: "5",
+      what: `findLogin, ${scale.users} users (${l.concurrent} at once)`,
+      throughput: `${f(l.perSec)} lookups/s`,
+      p50: ms(l.concurrentP50ms),
+      p99: ms(l.concurrentP99ms),
+      result: "",
+      target: "",
+      met: null,
+    });
+    rows.push({
+      id: "5",
+      what: `service start-up / index reload, ${scale.rules} rules`,
+      throughput: "-",
+      p50: "-",
+      p99: "-",
+      result: `start ${ms(scale.serviceStartMs)}, reload ${ms(scale.reloadMs)}`,
+      target: "",
+      met: null,
+    });
+    rows.push({
+      id: "5",
+      what: "service RSS (store scale)",
+      throughput: "-",
+      p50: "-",
+      p99: "-",
+      result: `${mb(scale.serviceRss)} (peak ${mb(scale.servicePeakRss)}, at start ${mb(scale.serviceRssAtStart)}, heap ${mb(scale.serviceHeapUsed)})`,
+      target: "<= 150 MB",
+      met: scale.servicePeakRss <= 150 * 1024 * 1024,
+    });
+    rows.push({
+      id: "5",
+      what: "(seeding the store)",
+      throughput: "-",
+      p50: "-",
+      p99: "-",
+      result: `${f(scale.seedSeconds, 1)} s`,
+      target: "",
+      met: null,
+    });
   }
   const first = storms[0];
   if (first) {
@@ -193,8 +271,26 @@ function tableRows(matcher: MatcherRow[], calls: ScenarioResult[], storms: Storm
       .filter(([k, v]) => v !== 0 || (k !== "python" && k !== "serviceMp"))
       .map(([k, v]) => `${k} ${v.toFixed(2)}`)
       .join(", ");
-    rows.push({ id: "6", what: `cores used during the storm, ${tag}`, throughput: "-", p50: "-", p99: "-", result: cpu, target: "", met: null });
-    rows.push({ id: "6", what: `authorized call, no storm, ${tag}`, throughput: "-", p50: ms(storm.quietCall.p50ms), p99: ms(storm.quietCall.p99ms), result: "", target: "", met: null });
+    rows.push({
+      id: "6",
+      what: `cores used during the storm, ${tag}`,
+      throughput: "-",
+      p50: "-",
+      p99: "-",
+      result: cpu,
+      target: "",
+      met: null,
+    });
+    rows.push({
+      id: "6",
+      what: `authorized call, no storm, ${tag}`,
+      throughput: "-",
+      p50: ms(storm.quietCall.p50ms),
+      p99: ms(storm.quietCall.p99ms),
+      result: "",
+      target: "",
+      met: null,
+    });
     rows.push({
       id: "6",
       what: `authorized call during the storm, ${tag}`,
@@ -225,7 +321,9 @@ function print(rows: Row[], machine: ReturnType<typeof machineInfo>, seconds: nu
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] as string).length)));
   const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(widths[i] as number)).join(" | ")} |`;
   const out = [line(head), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...cells.map(line)];
-  process.stdout.write(`\n${out.join("\n")}\n\nmachine: ${machine.nproc} cores, ${machine.cpu}, ${machine.ramGiB} GiB RAM, node ${machine.node}; ${quick ? "quick" : "full"} run took ${seconds.toFixed(0)} s\n`);
+  process.stdout.write(
+    `\n${out.join("\n")}\n\nmachine: ${machine.nproc} cores, ${machine.cpu}, ${machine.ramGiB} GiB RAM, node ${machine.node}; ${quick ? "quick" : "full"} run took ${seconds.toFixed(0)} s\n`,
+  );
 }
 
 main().then(

@@ -17,7 +17,14 @@ export interface ScaleResult {
   rules: number;
   roles: number;
   seedSeconds: number;
-  lookup: { sequentialP50ms: number; sequentialP99ms: number; concurrent: number; perSec: number; concurrentP50ms: number; concurrentP99ms: number };
+  lookup: {
+    sequentialP50ms: number;
+    sequentialP99ms: number;
+    concurrent: number;
+    perSec: number;
+    concurrentP50ms: number;
+    concurrentP99ms: number;
+  };
   serviceStartMs: number;
   reloadMs: number;
   reloadRuns: number[];
@@ -27,7 +34,10 @@ export interface ScaleResult {
   serviceHeapUsed: number;
 }
 
-export async function runScaleBench(stack: CrossbarStack, o: { users: number; rolesCount: number; rulesPerRole: number; lookups: number; phc: string }): Promise<ScaleResult> {
+export async function runScaleBench(
+  stack: CrossbarStack,
+  o: { users: number; rolesCount: number; rulesPerRole: number; lookups: number; phc: string },
+): Promise<ScaleResult> {
   const log = createLogger("silent");
   const server = await ensurePostgres();
   const db = await createDatabase(server.adminUrl, "authd_bench");
@@ -39,7 +49,12 @@ export async function runScaleBench(stack: CrossbarStack, o: { users: number; ro
     for (let r = 0; r < o.rolesCount; r++) {
       const roleId = await admin.addRole(pool, REALM, `scale${r}`);
       const rules = ruleSet(o.rulesPerRole, `s${r}x`);
-      await bulkRules(pool, roleId, rules.map((x) => x.uri), rules.map((x) => x.match));
+      await bulkRules(
+        pool,
+        roleId,
+        rules.map((x) => x.uri),
+        rules.map((x) => x.match),
+      );
     }
     await bulkUsersWithTicket(pool, realmId, "scale0", o.users, o.phc);
     const seedSeconds = (performance.now() - t0) / 1000;
@@ -86,7 +101,14 @@ export async function runScaleBench(stack: CrossbarStack, o: { users: number; ro
       rules: o.rolesCount * o.rulesPerRole,
       roles: o.rolesCount,
       seedSeconds,
-      lookup: { sequentialP50ms: s.p50, sequentialP99ms: s.p99, concurrent: 8, perSec: res.calls / res.seconds, concurrentP50ms: c.p50, concurrentP99ms: c.p99 },
+      lookup: {
+        sequentialP50ms: s.p50,
+        sequentialP99ms: s.p99,
+        concurrent: 8,
+        perSec: res.calls / res.seconds,
+        concurrentP50ms: c.p50,
+        concurrentP99ms: c.p99,
+      },
       serviceStartMs: started.startMs,
       reloadMs: median(reloads),
       reloadRuns: reloads,

@@ -82,7 +82,11 @@ function checkPort(what: string, port: number): void {
   }
 }
 
-function rule(uri: string, match: "exact" | "prefix", allow: { call?: boolean; register?: boolean; publish?: boolean; subscribe?: boolean }) {
+function rule(
+  uri: string,
+  match: "exact" | "prefix",
+  allow: { call?: boolean; register?: boolean; publish?: boolean; subscribe?: boolean },
+) {
   return {
     uri,
     match,
@@ -92,7 +96,12 @@ function rule(uri: string, match: "exact" | "prefix", allow: { call?: boolean; r
   };
 }
 
-function dynamicAuth(methods: readonly DynamicAuthMethod[], authenticator: string, authRealm: string, perMethod: boolean): Record<string, unknown> {
+function dynamicAuth(
+  methods: readonly DynamicAuthMethod[],
+  authenticator: string,
+  authRealm: string,
+  perMethod: boolean,
+): Record<string, unknown> {
   const auth: Record<string, unknown> = {};
   for (const m of methods) {
     auth[m] = { type: "dynamic", authenticator: perMethod ? `${authenticator}.${m}` : authenticator, "authenticator-realm": authRealm };
@@ -133,7 +142,9 @@ export function crossbarConfig(o: CrossbarConfigOptions): Record<string, unknown
     seen.add(r.name);
     for (const role of r.roles) {
       if (role.name === serviceRole) {
-        throw new Error(`crossbarConfig: realm ${JSON.stringify(r.name)} defines role ${JSON.stringify(serviceRole)}, which is reserved for the service`);
+        throw new Error(
+          `crossbarConfig: realm ${JSON.stringify(r.name)} defines role ${JSON.stringify(serviceRole)}, which is reserved for the service`,
+        );
       }
       if (role.authorizer !== undefined) checkUri(`authorizer of role ${role.name}`, role.authorizer);
     }

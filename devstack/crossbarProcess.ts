@@ -47,7 +47,8 @@ const execFileP = promisify(execFile);
 
 const READY_MARKER = "NODE_BOOT_COMPLETE";
 /** log lines worth quoting first when start-up fails (the tail is mostly Twisted traceback frames) */
-const CAUSE_PATTERN = /ApplicationError|CannotListenError|InvalidConfigException|Invalid |invalid |already running|\[Errno \d+\]|No such file/;
+const CAUSE_PATTERN =
+  /ApplicationError|CannotListenError|InvalidConfigException|Invalid |invalid |already running|\[Errno \d+\]|No such file/;
 /** known harmless noise in 26.10.1 (bjdata C extension built against NumPy 1.x; UBJSON falls back) */
 const NOISE_PATTERN = /_ARRAY_API|NumPy|numpy|pybind11/;
 const LOG_MAX_LINES = 5000;
@@ -73,7 +74,9 @@ function repoRoot(): string {
     if (up === dir) break;
     dir = up;
   }
-  throw new Error(`findCrossbar: cannot locate scripts/ensure-crossbar.sh above ${dirname(fileURLToPath(import.meta.url))}; set AUTHD_CROSSBAR`);
+  throw new Error(
+    `findCrossbar: cannot locate scripts/ensure-crossbar.sh above ${dirname(fileURLToPath(import.meta.url))}; set AUTHD_CROSSBAR`,
+  );
 }
 
 async function checkExecutable(path: string, origin: string): Promise<string> {
@@ -461,10 +464,7 @@ class CrossbarProcess implements CrossbarHandle {
  * comment); rejects with the log tail if the process exits first or the timeout passes (the process
  * group is stopped in both cases).
  */
-export async function startCrossbar(
-  config: Record<string, unknown>,
-  opts: StartCrossbarOptions = {},
-): Promise<CrossbarHandle> {
+export async function startCrossbar(config: Record<string, unknown>, opts: StartCrossbarOptions = {}): Promise<CrossbarHandle> {
   const exe = await findCrossbar();
   const dir = opts.dir ? resolve(opts.dir) : await mkdtemp(join(tmpdir(), "authd-crossbar-"));
   const proc = new CrossbarProcess(exe, dir, config, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);

@@ -165,19 +165,26 @@ async function ensureEmbedded(log: Log): Promise<PgServer> {
       port = await freePort();
       try {
         // pg_ctl forks the postmaster into its own session, so it survives this process.
-        await execFileP(bins.pg_ctl, ["start", "-w", "-t", "60", "-D", dataDir, "-l", path.join(dataDir, "server.log"), "-o", `-p ${port}`], {
-          ...ids,
-          cwd: dataDir,
-          env: { ...process.env, LC_MESSAGES: "C" },
-          timeout: 90_000,
-        });
+        await execFileP(
+          bins.pg_ctl,
+          ["start", "-w", "-t", "60", "-D", dataDir, "-l", path.join(dataDir, "server.log"), "-o", `-p ${port}`],
+          {
+            ...ids,
+            cwd: dataDir,
+            env: { ...process.env, LC_MESSAGES: "C" },
+            timeout: 90_000,
+          },
+        );
         break;
       } catch (err) {
         if (attempt < 5) {
           await sleep(1000);
           continue;
         }
-        const tail = await fs.readFile(path.join(dataDir, "server.log"), "utf8").then((s) => s.trim().split("\n").slice(-3).join(" | "), () => "");
+        const tail = await fs.readFile(path.join(dataDir, "server.log"), "utf8").then(
+          (s) => s.trim().split("\n").slice(-3).join(" | "),
+          () => "",
+        );
         throw new Error(`pg_ctl start failed: ${oneLine(err)}${tail ? ` [server.log: ${tail}]` : ""} (delete ${dataDir} to reinitialise)`);
       }
     }
@@ -220,7 +227,9 @@ function othersCanTraverse(dir: string): boolean {
 
 function assertReachable(binDir: string): void {
   if (!othersCanTraverse(binDir)) {
-    throw new Error(`running as root, so PostgreSQL must run as user postgres, which cannot reach the binaries in ${binDir} (check directory permissions of the checkout)`);
+    throw new Error(
+      `running as root, so PostgreSQL must run as user postgres, which cannot reach the binaries in ${binDir} (check directory permissions of the checkout)`,
+    );
   }
 }
 
@@ -241,7 +250,10 @@ async function binaries(): Promise<Binaries> {
   );
   for (const { source, target } of list) {
     const abs = path.join(root, target);
-    const exists = await fs.lstat(abs).then(() => true, () => false);
+    const exists = await fs.lstat(abs).then(
+      () => true,
+      () => false,
+    );
     if (!exists) await fs.symlink(path.relative(path.dirname(abs), path.join(root, source)), abs);
   }
   return bins;
@@ -388,7 +400,11 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const port = await freePort();
   const adminUrl = `postgres://${EMBEDDED_USER}@127.0.0.1:${port}/postgres`;
   const start = async () => {
-    await execFileP(bins.pg_ctl, ["start", "-w", "-t", "60", "-D", dataDir, "-l", path.join(dataDir, "server.log"), "-o", `-p ${port}`], opts);
+    await execFileP(
+      bins.pg_ctl,
+      ["start", "-w", "-t", "60", "-D", dataDir, "-l", path.join(dataDir, "server.log"), "-o", `-p ${port}`],
+      opts,
+    );
     await probe(adminUrl, 5000);
   };
   const stop = async () => {

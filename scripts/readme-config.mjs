@@ -15,7 +15,9 @@ function walk(node, path) {
   }
 }
 walk(schema, []);
-const table = ["<!-- config-table -->", "| key | env | default | meaning |", "|---|---|---|---|", ...rows, "<!-- /config-table -->"].join("\n");
+const table = ["<!-- config-table -->", "| key | env | default | meaning |", "|---|---|---|---|", ...rows, "<!-- /config-table -->"].join(
+  "\n",
+);
 const readme = readFileSync("README.md", "utf8");
 const start = readme.indexOf("<!-- config-table -->");
 if (start < 0) throw new Error("README.md has no <!-- config-table --> marker");

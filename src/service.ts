@@ -86,7 +86,8 @@ export class Service {
 
   async start(): Promise<void> {
     const pending = await pendingMigrations(this.pool);
-    if (pending.length > 0) throw new Error(`the database schema is not up to date (${pending.join(", ")} pending): run "wamp-authd migrate" first`);
+    if (pending.length > 0)
+      throw new Error(`the database schema is not up to date (${pending.join(", ")} pending): run "wamp-authd migrate" first`);
     await this.reload();
     this.setStoreUp(true);
     const methods = await loadMethods();
@@ -97,7 +98,9 @@ export class Service {
       roleExists: (realm, role) => this.index.hasRole(realm, role),
       deadlineMs: this.config.deadlineMs,
       log: this.log,
-      ...(this.config.throttle.enabled ? { guard: new PostgresThrottle(this.timedPool, this.config.throttle, this.log, () => this.metrics.lockouts.inc()) } : {}),
+      ...(this.config.throttle.enabled
+        ? { guard: new PostgresThrottle(this.timedPool, this.config.throttle, this.log, () => this.metrics.lockouts.inc()) }
+        : {}),
       onOutcome: (o) => {
         // Labels come from a closed set: client-chosen strings must not grow the metric series.
         const m = o.request?.details.authmethod;
@@ -125,7 +128,10 @@ export class Service {
     const perMethod = p.perMethod
       ? [...methods.keys()].map((m) => ({ uri: `${p.authenticate}.${m}`, handler: (args: unknown) => authenticator.authenticate(args, m) }))
       : [];
-    this.link.serve(this.config.router.authRealm, [{ uri: p.authenticate, handler: (args) => authenticator.authenticate(args) }, ...perMethod]);
+    this.link.serve(this.config.router.authRealm, [
+      { uri: p.authenticate, handler: (args) => authenticator.authenticate(args) },
+      ...perMethod,
+    ]);
     this.serveAuthorizer = (realm) => {
       if (this.authorizedRealms.has(realm)) return;
       this.authorizedRealms.add(realm);
@@ -138,7 +144,13 @@ export class Service {
     this.housekeeping = setInterval(() => void this.houseKeep(), 3_600_000);
     this.housekeeping.unref();
     if (this.config.http.port > 0) {
-      this.http = await startHttp(this.config.http.host, this.config.http.port, { ready: () => this.readiness() }, this.metrics.registry, this.log);
+      this.http = await startHttp(
+        this.config.http.host,
+        this.config.http.port,
+        { ready: () => this.readiness() },
+        this.metrics.registry,
+        this.log,
+      );
       this.log.info({ port: this.config.http.port }, "http endpoints up");
     }
   }
@@ -246,10 +258,13 @@ export class Service {
     if (this.reloadTimer) return;
     this.reloadTimer = setTimeout(() => {
       this.reloadTimer = null;
-      this.reload().then(() => this.killChangedRoles(), (err: Error) => {
-        this.log.error({ err: err.message }, "reloading permissions failed; retrying");
-        this.scheduleReload(1000);
-      });
+      this.reload().then(
+        () => this.killChangedRoles(),
+        (err: Error) => {
+          this.log.error({ err: err.message }, "reloading permissions failed; retrying");
+          this.scheduleReload(1000);
+        },
+      );
     }, delayMs);
   }
 

@@ -18,6 +18,7 @@ export function parseSince(text: string, now = Date.now()): Date {
 
 export async function auditTrail(ctx: AdminContext, f: AuditFilter): Promise<AuditRow[]> {
   if (f.kind !== undefined && !KINDS.includes(f.kind)) throw new AdminError(`unknown kind "${f.kind}" (${KINDS.join(", ")})`);
-  if (f.limit !== undefined && (!Number.isSafeInteger(f.limit) || f.limit < 1 || f.limit > 100000)) throw new AdminError("--limit must be 1 to 100000");
+  if (f.limit !== undefined && (!Number.isSafeInteger(f.limit) || f.limit < 1 || f.limit > 100000))
+    throw new AdminError("--limit must be 1 to 100000");
   return listAudit(ctx.pool, f);
 }

@@ -63,7 +63,9 @@ export async function check(ctx: AdminContext, c: CheckInput): Promise<CheckResu
     allow: v.allow,
     disclose: v.disclose,
     cache: v.cache,
-    rule: v.rule ? { id: v.rule.id, uri: v.rule.uri, match: v.rule.match, allow: v.rule.allow, disclose: v.rule.disclose, cache: v.rule.cache } : null,
+    rule: v.rule
+      ? { id: v.rule.id, uri: v.rule.uri, match: v.rule.match, allow: v.rule.allow, disclose: v.rule.disclose, cache: v.rule.cache }
+      : null,
     note,
     warnings,
   };

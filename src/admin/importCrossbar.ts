@@ -100,9 +100,11 @@ function rulesOf(perms: unknown, where: string, skipped: Skipped[]): PlannedRule
     }
     const allow = isObj(p.allow) ? p.allow : {};
     const disclose = isObj(p.disclose) ? p.disclose : {};
-    if (p.validate !== undefined) skipped.push({ where: `${at}.validate`, why: "payload validation is not supported; the rule is imported without it" });
+    if (p.validate !== undefined)
+      skipped.push({ where: `${at}.validate`, why: "payload validation is not supported; the rule is imported without it" });
     for (const k of Object.keys(p)) {
-      if (!["uri", "match", "allow", "disclose", "cache", "validate"].includes(k)) skipped.push({ where: `${at}.${k}`, why: "unknown permission key ignored" });
+      if (!["uri", "match", "allow", "disclose", "cache", "validate"].includes(k))
+        skipped.push({ where: `${at}.${k}`, why: "unknown permission key ignored" });
     }
     out.push({
       ...r,
@@ -143,20 +145,28 @@ export function planImport(config: unknown): ImportPlan {
   const auths: Array<{ where: string; auth: Obj }> = [];
   workers.forEach((w, wi) => {
     const at = `workers[${wi}]`;
-    if (!isObj(w) || w.type !== "router") return void (isObj(w) && skipped.push({ where: at, why: `worker of type "${String(w.type)}" is not a router` }));
+    if (!isObj(w) || w.type !== "router")
+      return void (isObj(w) && skipped.push({ where: at, why: `worker of type "${String(w.type)}" is not a router` }));
     (Array.isArray(w.realms) ? w.realms : []).forEach((r, ri) => {
       const rat = `${at}.realms[${ri}]`;
       if (!isObj(r) || typeof r.name !== "string") return void skipped.push({ where: rat, why: "realm without a name" });
-      if (!/^([0-9a-z_]+\.)*[0-9a-z_]+$/.test(r.name)) return void skipped.push({ where: rat, why: `realm name "${r.name}" is not valid in the store` });
+      if (!/^([0-9a-z_]+\.)*[0-9a-z_]+$/.test(r.name))
+        return void skipped.push({ where: rat, why: `realm name "${r.name}" is not valid in the store` });
       const realm = realms.get(r.name) ?? { name: r.name, roles: [], anonymousRole: null };
       realms.set(r.name, realm);
       (Array.isArray(r.roles) ? r.roles : []).forEach((ro, oi) => {
         const oat = `${rat}.roles[${oi}]`;
         if (!isObj(ro) || typeof ro.name !== "string") return void skipped.push({ where: oat, why: "role without a name" });
-        if (ro.name === "trusted" || !/^[0-9a-z_.-]+$/.test(ro.name)) return void skipped.push({ where: oat, why: `role name "${ro.name}" cannot be stored` });
-        if (ro.authorizer !== undefined) return void skipped.push({ where: oat, why: `role "${ro.name}" uses a dynamic authorizer (${String(ro.authorizer)})` });
-        if (ro["default-permissions"] !== undefined) skipped.push({ where: `${oat}.default-permissions`, why: "default permissions are not supported (deny by default)" });
-        realm.roles.push({ name: ro.name, rules: ro.permissions === undefined ? [] : rulesOf(ro.permissions, `${oat}.permissions`, skipped) });
+        if (ro.name === "trusted" || !/^[0-9a-z_.-]+$/.test(ro.name))
+          return void skipped.push({ where: oat, why: `role name "${ro.name}" cannot be stored` });
+        if (ro.authorizer !== undefined)
+          return void skipped.push({ where: oat, why: `role "${ro.name}" uses a dynamic authorizer (${String(ro.authorizer)})` });
+        if (ro["default-permissions"] !== undefined)
+          skipped.push({ where: `${oat}.default-permissions`, why: "default permissions are not supported (deny by default)" });
+        realm.roles.push({
+          name: ro.name,
+          rules: ro.permissions === undefined ? [] : rulesOf(ro.permissions, `${oat}.permissions`, skipped),
+        });
       });
     });
     authBlocks(w.transports, `${at}.transports`, auths);
@@ -168,7 +178,8 @@ export function planImport(config: unknown): ImportPlan {
     const role = p.role;
     // A principal without a realm logs in to whichever realm the client asks for: import it into every realm having its role.
     const targets = typeof p.realm === "string" ? [p.realm] : realmsWithRole(role);
-    if (targets.length === 0) return void skipped.push({ where, why: `no realm in the config has role "${role}" for principal "${authid}"` });
+    if (targets.length === 0)
+      return void skipped.push({ where, why: `no realm in the config has role "${role}" for principal "${authid}"` });
     for (const realm of targets) {
       if (!realms.get(realm)?.roles.some((x) => x.name === role)) {
         skipped.push({ where, why: `principal "${authid}": realm "${realm}" has no role "${role}"` });
@@ -194,7 +205,10 @@ export function planImport(config: unknown): ImportPlan {
       const at = `${where}.${method}`;
       if (!isObj(m)) continue;
       if (!["anonymous", "ticket", "wampcra", "cryptosign", "scram"].includes(method)) {
-        skipped.push({ where: at, why: `${method} authentication cannot be imported (only ticket, wampcra, cryptosign, scram principals and anonymous)` });
+        skipped.push({
+          where: at,
+          why: `${method} authentication cannot be imported (only ticket, wampcra, cryptosign, scram principals and anonymous)`,
+        });
         continue;
       }
       if (m.type !== "static") {
@@ -216,7 +230,8 @@ export function planImport(config: unknown): ImportPlan {
         case "ticket":
           for (const [authid, p] of Object.entries(principals ?? {})) {
             const ticket = isObj(p) ? envValue(p.ticket) : null;
-            if (!isObj(p) || !ticket) skipped.push({ where: `${at}.principals.${authid}`, why: "ticket missing or an unset environment variable" });
+            if (!isObj(p) || !ticket)
+              skipped.push({ where: `${at}.principals.${authid}`, why: "ticket missing or an unset environment variable" });
             else addUser(`${at}.principals.${authid}`, authid, p, { method: "ticket", ticket });
           }
           break;
@@ -227,25 +242,41 @@ export function planImport(config: unknown): ImportPlan {
               skipped.push({ where: `${at}.users.${authid}`, why: "secret missing or an unset environment variable" });
               continue;
             }
-            const salted = p.salt !== undefined ? { salt: String(p.salt), iterations: Number(p.iterations ?? 1000), keylen: Number(p.keylen ?? 32) } : {};
+            const salted =
+              p.salt !== undefined
+                ? { salt: String(p.salt), iterations: Number(p.iterations ?? 1000), keylen: Number(p.keylen ?? 32) }
+                : {};
             addUser(`${at}.users.${authid}`, authid, p, { method: "wampcra", secret, ...salted });
           }
           break;
         case "cryptosign":
-          if (m.trustroots !== undefined) skipped.push({ where: `${at}.trustroots`, why: "cryptosign trustroots (certificates) are not supported" });
+          if (m.trustroots !== undefined)
+            skipped.push({ where: `${at}.trustroots`, why: "cryptosign trustroots (certificates) are not supported" });
           for (const [authid, p] of Object.entries(principals ?? {})) {
             const keys = isObj(p) && Array.isArray(p.authorized_keys) ? p.authorized_keys : [];
             const good = keys.filter((k): k is string => typeof k === "string" && PUBKEY.test(k)).map((k) => k.toLowerCase());
-            if (good.length !== keys.length) skipped.push({ where: `${at}.principals.${authid}`, why: "some authorized_keys are not 64-hex Ed25519 keys" });
+            if (good.length !== keys.length)
+              skipped.push({ where: `${at}.principals.${authid}`, why: "some authorized_keys are not 64-hex Ed25519 keys" });
             if (good.length > 0 && isObj(p)) addUser(`${at}.principals.${authid}`, authid, p, { method: "cryptosign", pubkeys: good });
           }
           break;
         case "scram":
           for (const [authid, p] of Object.entries(principals ?? {})) {
             const data = isObj(p)
-              ? parseScramCredential({ kdf: p.kdf, salt: p.salt, iterations: p.iterations, memory: p.memory, stored_key: p["stored-key"], server_key: p["server-key"] })
+              ? parseScramCredential({
+                  kdf: p.kdf,
+                  salt: p.salt,
+                  iterations: p.iterations,
+                  memory: p.memory,
+                  stored_key: p["stored-key"],
+                  server_key: p["server-key"],
+                })
               : null;
-            if (!data || !isObj(p)) skipped.push({ where: `${at}.principals.${authid}`, why: "not an argon2id-13 SCRAM principal with salt, iterations, memory, stored-key, server-key" });
+            if (!data || !isObj(p))
+              skipped.push({
+                where: `${at}.principals.${authid}`,
+                why: "not an argon2id-13 SCRAM principal with salt, iterations, memory, stored-key, server-key",
+              });
             else addUser(`${at}.principals.${authid}`, authid, p, { method: "scram", data: { ...data } });
           }
           break;
@@ -266,7 +297,8 @@ export interface ApplyResult {
 /** Writes the plan in one transaction. Existing realms and roles are reused; existing users are left alone. */
 export async function applyImport(ctx: AdminContext, plan: ImportPlan): Promise<ApplyResult> {
   const needsCra = plan.users.some((u) => u.credentials.some((c) => c.method === "wampcra"));
-  if (needsCra && !craEnabled(ctx.config)) throw new AdminError("the config has WAMP-CRA users: set cra.keyFile or cra.key first (secrets are stored encrypted)");
+  if (needsCra && !craEnabled(ctx.config))
+    throw new AdminError("the config has WAMP-CRA users: set cra.keyFile or cra.key first (secrets are stored encrypted)");
   const cipher = needsCra ? loadCraCipher(ctx.config.cra) : null;
   const hasher = new PasswordHasher(ctx.config.argon2);
   // Hash before opening the transaction: argon2 is slow and must not hold locks.
@@ -288,7 +320,8 @@ export async function applyImport(ctx: AdminContext, plan: ImportPlan): Promise<
           res.rules++;
         }
       }
-      if (r.anonymousRole) await q.setAnonymousPolicy(db, r.name, { allowed: true, role: r.anonymousRole, cidrs: [], authid: null, extra: {} });
+      if (r.anonymousRole)
+        await q.setAnonymousPolicy(db, r.name, { allowed: true, role: r.anonymousRole, cidrs: [], authid: null, extra: {} });
     }
     for (const u of plan.users) {
       if (await q.findUser(db, u.realm, u.authid)) {

@@ -17,8 +17,10 @@ export interface KeyOptions {
 
 export async function addKey(ctx: AdminContext, realm: string, authid: string, key: string, o: KeyOptions = {}): Promise<string> {
   const lookup = pubkey(key);
-  return change(ctx, { action: "key.add", realm, authid, detail: { pubkey: lookup, label: o.label ?? null, expires_at: o.expiresAt ?? null } }, async (db) =>
-    q.addKeyedCredential(db, await userOf(db, realm, authid), "cryptosign", lookup, o.label ?? null, o.expiresAt ?? null),
+  return change(
+    ctx,
+    { action: "key.add", realm, authid, detail: { pubkey: lookup, label: o.label ?? null, expires_at: o.expiresAt ?? null } },
+    async (db) => q.addKeyedCredential(db, await userOf(db, realm, authid), "cryptosign", lookup, o.label ?? null, o.expiresAt ?? null),
   );
 }
 

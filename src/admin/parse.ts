@@ -41,7 +41,8 @@ export function actions(text: string): Action[] {
   if (t === "" || t === "none") return [];
   const out = new Set<Action>();
   for (const part of t.split(",").map((s) => s.trim())) {
-    if (!(ACTIONS as readonly string[]).includes(part)) throw new AdminError(`unknown action "${part}" (call, register, publish, subscribe, all, none)`);
+    if (!(ACTIONS as readonly string[]).includes(part))
+      throw new AdminError(`unknown action "${part}" (call, register, publish, subscribe, all, none)`);
     out.add(part as Action);
   }
   return [...out];
@@ -53,7 +54,8 @@ export function action(text: string): Action {
 }
 
 export function matchKind(text: string): MatchKind {
-  if (text !== "exact" && text !== "prefix" && text !== "wildcard") throw new AdminError(`unknown match "${text}" (exact, prefix, wildcard)`);
+  if (text !== "exact" && text !== "prefix" && text !== "wildcard")
+    throw new AdminError(`unknown match "${text}" (exact, prefix, wildcard)`);
   return text;
 }
 

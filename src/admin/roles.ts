@@ -53,12 +53,27 @@ export function cacheWarning(realm: string, role: string, uri: string, match: Ma
 
 export async function grant(ctx: AdminContext, realm: string, role: string, g: GrantInput): Promise<GrantResult> {
   const { uri, match } = ruleUri(g.uri, g.match);
-  const detail = { role, uri, match, allow: g.allow, disclose_caller: !!g.discloseCaller, disclose_publisher: !!g.disclosePublisher, cache: !!g.cache };
+  const detail = {
+    role,
+    uri,
+    match,
+    allow: g.allow,
+    disclose_caller: !!g.discloseCaller,
+    disclose_publisher: !!g.disclosePublisher,
+    cache: !!g.cache,
+  };
   return change(ctx, { action: "grant.add", realm, detail }, async (db) => {
     const roleInfo = (await q.listRoles(db, realm)).find((r) => r.name === role);
     if (!roleInfo) throw new AdminError(`no role "${role}" in realm "${realm}"`);
     const before = await q.findGrant(db, realm, role, uri, match);
-    await q.grant(db, realm, role, { uri, match, allow: g.allow, discloseCaller: g.discloseCaller, disclosePublisher: g.disclosePublisher, cache: g.cache });
+    await q.grant(db, realm, role, {
+      uri,
+      match,
+      allow: g.allow,
+      discloseCaller: g.discloseCaller,
+      disclosePublisher: g.disclosePublisher,
+      cache: g.cache,
+    });
     // Both the old rule (its cached answers linger) and the new one (its answers will be kept) matter.
     const warnings = before?.cache || g.cache ? [cacheWarning(realm, role, uri, match)] : [];
     return { uri, match, replaced: before !== null, warnings };

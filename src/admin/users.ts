@@ -10,16 +10,21 @@ export async function addUser(ctx: AdminContext, u: AddUser): Promise<string> {
   authidText(u.authid);
   roleName(u.role);
   if (u.realmOverride) realmName(u.realmOverride);
-  return change(ctx, { action: "user.add", realm: u.realm, authid: u.authid, detail: { role: u.role, disabled: u.disabled ?? false } }, async (db) => {
-    await requireRole(db, u.realm, u.role);
-    if (await q.findUser(db, u.realm, u.authid)) throw new AdminError(`user "${u.authid}" already exists in realm "${u.realm}"`);
-    return q.addUser(db, u);
-  });
+  return change(
+    ctx,
+    { action: "user.add", realm: u.realm, authid: u.authid, detail: { role: u.role, disabled: u.disabled ?? false } },
+    async (db) => {
+      await requireRole(db, u.realm, u.role);
+      if (await q.findUser(db, u.realm, u.authid)) throw new AdminError(`user "${u.authid}" already exists in realm "${u.realm}"`);
+      return q.addUser(db, u);
+    },
+  );
 }
 
 async function requireRole(db: q.AdminDb, realm: string, role: string): Promise<void> {
   if (!(await q.realmExists(db, realm))) throw new AdminError(`no realm named "${realm}"`);
-  if (!(await q.roleExists(db, realm, role))) throw new AdminError(`no role "${role}" in realm "${realm}" (add it with "wamp-authd roles add")`);
+  if (!(await q.roleExists(db, realm, role)))
+    throw new AdminError(`no role "${role}" in realm "${realm}" (add it with "wamp-authd roles add")`);
 }
 
 export async function listUsers(ctx: AdminContext, realm: string, role: string | null = null): Promise<q.UserInfo[]> {

@@ -47,7 +47,13 @@ export class Authenticator {
       const method = this.o.methods.get(name);
       if (!method) throw deny(`authmethod ${name} not supported`);
       principal = await withDeadline(this.attempt(method, req), this.o.deadlineMs, "authentication");
-      const answer: AuthAnswer = { ...principal.answer, role: principal.role, authid: principal.authid, realm: principal.realm, extra: principal.extra };
+      const answer: AuthAnswer = {
+        ...principal.answer,
+        role: principal.role,
+        authid: principal.authid,
+        realm: principal.realm,
+        extra: principal.extra,
+      };
       this.report(request, principal, null, started);
       return answer;
     } catch (err) {
@@ -89,7 +95,8 @@ export class Authenticator {
       ms: Math.round(ms * 10) / 10,
     };
     if (error) this.o.log.info({ ...fields, outcome: "deny", reason: error.reason }, "authentication denied");
-    else this.o.log.info({ ...fields, outcome: "allow", role: principal?.role, as: principal?.authid, to: principal?.realm }, "authenticated");
+    else
+      this.o.log.info({ ...fields, outcome: "allow", role: principal?.role, as: principal?.authid, to: principal?.realm }, "authenticated");
     this.o.onOutcome?.({ request, principal, error, ms });
   }
 }
@@ -106,6 +113,10 @@ export function toAuthError(err: unknown): AuthError {
 export function isStoreError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const code = (err as { code?: unknown }).code;
-  if (typeof code === "string" && (/^(08|57)/.test(code) || ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENOTFOUND", "EPIPE"].includes(code))) return true;
+  if (
+    typeof code === "string" &&
+    (/^(08|57)/.test(code) || ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENOTFOUND", "EPIPE"].includes(code))
+  )
+    return true;
   return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(err.message);
 }

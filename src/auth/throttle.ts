@@ -35,7 +35,10 @@ export class PostgresThrottle implements LoginGuard {
 
   async isLocked(req: AuthRequest): Promise<boolean> {
     const { account, peer } = this.keys(req);
-    const until = await lockedUntil(this.db, [account, peer].filter((k): k is ThrottleKey => k !== null));
+    const until = await lockedUntil(
+      this.db,
+      [account, peer].filter((k): k is ThrottleKey => k !== null),
+    );
     return until !== null;
   }
 
@@ -48,7 +51,10 @@ export class PostgresThrottle implements LoginGuard {
     ]);
     if (locks.some((l) => l !== null)) {
       this.onLockout?.();
-      this.log.warn({ realm: req.realm, authid: req.authid, peer: peer?.key, until: locks.find((l) => l)?.toISOString() }, "login locked out");
+      this.log.warn(
+        { realm: req.realm, authid: req.authid, peer: peer?.key, until: locks.find((l) => l)?.toISOString() },
+        "login locked out",
+      );
     }
   }
 

@@ -37,7 +37,10 @@ export class Authorizer {
         // A shared frozen answer holding exactly allow/disclose/cache: nothing allocated per call.
         decision = index.answer(realm, role, uri, act);
         if (this.log.isLevelEnabled("debug")) {
-          this.log.debug({ realm, role, uri, action: act, allow: decision.allow, rule: index.decide(realm, role, uri, act).rule?.id ?? null }, "authorize");
+          this.log.debug(
+            { realm, role, uri, action: act, allow: decision.allow, rule: index.decide(realm, role, uri, act).rule?.id ?? null },
+            "authorize",
+          );
         }
       }
     }

@@ -10,7 +10,9 @@ interface Compiled {
 }
 
 /** The eight possible answers, shared by every rule (10k rules would otherwise hold 40k copies). */
-const ANSWERS: readonly Decision[] = Array.from({ length: 8 }, (_, i) => Object.freeze({ allow: (i & 4) !== 0, disclose: (i & 2) !== 0, cache: (i & 1) !== 0 }));
+const ANSWERS: readonly Decision[] = Array.from({ length: 8 }, (_, i) =>
+  Object.freeze({ allow: (i & 4) !== 0, disclose: (i & 2) !== 0, cache: (i & 1) !== 0 }),
+);
 
 function compile(rule: Rule): Compiled {
   const answers = {} as Record<Action, Decision>;

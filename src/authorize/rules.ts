@@ -30,7 +30,6 @@ export function isAction(value: unknown): value is Action {
 }
 
 export function decisionFor(rule: Rule, action: Action): Decision {
-  const disclose =
-    action === "call" ? rule.disclose.caller : action === "publish" ? rule.disclose.publisher : false;
+  const disclose = action === "call" ? rule.disclose.caller : action === "publish" ? rule.disclose.publisher : false;
   return { allow: rule.allow[action], disclose, cache: rule.cache };
 }

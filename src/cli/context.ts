@@ -34,7 +34,8 @@ export async function withStore<T>(g: GlobalOptions, fn: (pool: pg.Pool, log: Lo
 }
 
 export function describeError(err: unknown): string {
-  if (err instanceof CliError || err instanceof ConfigError || err instanceof AdminError || err instanceof NotFoundError) return err.message;
+  if (err instanceof CliError || err instanceof ConfigError || err instanceof AdminError || err instanceof NotFoundError)
+    return err.message;
   if (err instanceof CraKeyError || err instanceof CraCredentialError) return err.message;
   if (err instanceof Error) {
     const code = (err as { code?: string }).code;
@@ -42,7 +43,7 @@ export function describeError(err: unknown): string {
     if (code === "23505") return `already exists: ${(err as { detail?: string }).detail ?? err.message}`;
     if (code === "23514") return `rejected by the store: ${(err as { constraint?: string }).constraint ?? err.message}`;
     if (code === "23503") return `still referenced: ${(err as { detail?: string }).detail ?? err.message}`;
-    if (code === "3F000" || code === "42P01") return "the database has no wamp-authd schema: run \"wamp-authd migrate\" first";
+    if (code === "3F000" || code === "42P01") return 'the database has no wamp-authd schema: run "wamp-authd migrate" first';
     if (code === "22P02" || code === "22023") return `invalid value: ${err.message}`;
     if (code === "3D000" || code === "28P01" || code === "ENOTFOUND") return `cannot reach the database: ${err.message}`;
     return err.message;

@@ -14,7 +14,11 @@ export function printLines(lines: string[]): void {
 export function printTable(header: string[], rows: string[][]): void {
   if (rows.length === 0) return;
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   process.stdout.write([line(header), ...rows.map(line)].join("\n") + "\n");
 }
 
@@ -31,7 +35,9 @@ async function readStdin(): Promise<string> {
     chunks.push(chunk as Buffer);
   }
   // One trailing newline is the end of the line, not part of the password.
-  return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+  return Buffer.concat(chunks)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
 }
 
 function prompt(question: string): Promise<string> {

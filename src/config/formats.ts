@@ -39,7 +39,12 @@ export function registerFormats(): void {
       }
     },
     coerce(value: unknown) {
-      return typeof value === "string" ? value.split(",").map((s) => s.trim()).filter(Boolean) : value;
+      return typeof value === "string"
+        ? value
+            .split(",")
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : value;
     },
   });
   convict.addFormat({

@@ -12,7 +12,13 @@ export const schema = {
       arg: "database-url",
       sensitive: true,
     },
-    poolMax: { doc: "Maximum pool connections.", format: "positive-int", default: 10, env: "AUTHD_DATABASE_POOL_MAX", arg: "database-pool-max" },
+    poolMax: {
+      doc: "Maximum pool connections.",
+      format: "positive-int",
+      default: 10,
+      env: "AUTHD_DATABASE_POOL_MAX",
+      arg: "database-pool-max",
+    },
   },
   router: {
     url: {
@@ -50,7 +56,13 @@ export const schema = {
       env: "AUTHD_ROUTER_AUTHMETHOD",
       arg: "router-authmethod",
     },
-    authid: { doc: "authid for ticket/cryptosign.", format: String, default: "wamp-authd", env: "AUTHD_ROUTER_AUTHID", arg: "router-authid" },
+    authid: {
+      doc: "authid for ticket/cryptosign.",
+      format: String,
+      default: "wamp-authd",
+      env: "AUTHD_ROUTER_AUTHID",
+      arg: "router-authid",
+    },
     ticket: { doc: "Ticket for authmethod ticket.", format: String, default: "", env: "AUTHD_ROUTER_TICKET", sensitive: true },
     keyFile: {
       doc: "File with the Ed25519 private key seed (64 hex chars) for authmethod cryptosign.",
@@ -59,11 +71,28 @@ export const schema = {
       env: "AUTHD_ROUTER_KEY_FILE",
       arg: "router-key-file",
     },
-    maxRetryDelayMs: { doc: "Upper bound of the reconnect back-off.", format: "positive-int", default: 1000, env: "AUTHD_ROUTER_MAX_RETRY_DELAY_MS" },
+    maxRetryDelayMs: {
+      doc: "Upper bound of the reconnect back-off.",
+      format: "positive-int",
+      default: 1000,
+      env: "AUTHD_ROUTER_MAX_RETRY_DELAY_MS",
+    },
   },
   procedures: {
-    authenticate: { doc: "URI registered for authentication.", format: "strict-uri", default: "authd.authenticate", env: "AUTHD_PROCEDURE_AUTHENTICATE", arg: "procedure-authenticate" },
-    authorize: { doc: "URI registered for authorization.", format: "strict-uri", default: "authd.authorize", env: "AUTHD_PROCEDURE_AUTHORIZE", arg: "procedure-authorize" },
+    authenticate: {
+      doc: "URI registered for authentication.",
+      format: "strict-uri",
+      default: "authd.authenticate",
+      env: "AUTHD_PROCEDURE_AUTHENTICATE",
+      arg: "procedure-authenticate",
+    },
+    authorize: {
+      doc: "URI registered for authorization.",
+      format: "strict-uri",
+      default: "authd.authorize",
+      env: "AUTHD_PROCEDURE_AUTHORIZE",
+      arg: "procedure-authorize",
+    },
     perMethod: {
       doc: "Also register <authenticate>.<method> (e.g. authd.authenticate.ticket) for every auth method, for routers configured with one authenticator per method; each accepts only its method.",
       format: "strict-boolean",
@@ -81,14 +110,25 @@ export const schema = {
     },
   },
   http: {
-    port: { doc: "HTTP port for /healthz, /readyz, /metrics (0 = disabled).", format: "port", default: 9464, env: "AUTHD_HTTP_PORT", arg: "http-port" },
+    port: {
+      doc: "HTTP port for /healthz, /readyz, /metrics (0 = disabled).",
+      format: "port",
+      default: 9464,
+      env: "AUTHD_HTTP_PORT",
+      arg: "http-port",
+    },
     host: { doc: "HTTP bind address.", format: String, default: "127.0.0.1", env: "AUTHD_HTTP_HOST", arg: "http-host" },
   },
   argon2: {
     memoryCost: { doc: "argon2id memory in KiB (OWASP: 19456).", format: "positive-int", default: 19456, env: "AUTHD_ARGON2_MEMORY_COST" },
     timeCost: { doc: "argon2id iterations (OWASP: 2).", format: "positive-int", default: 2, env: "AUTHD_ARGON2_TIME_COST" },
     parallelism: { doc: "argon2id lanes (OWASP: 1).", format: "positive-int", default: 1, env: "AUTHD_ARGON2_PARALLELISM" },
-    concurrency: { doc: "Most argon2 hashes computed at once (0: number of cores).", format: "nat", default: 0, env: "AUTHD_ARGON2_CONCURRENCY" },
+    concurrency: {
+      doc: "Most argon2 hashes computed at once (0: number of cores).",
+      format: "nat",
+      default: 0,
+      env: "AUTHD_ARGON2_CONCURRENCY",
+    },
     threadNice: {
       doc: "Linux nice value (0-19) for the threads computing hashes: with the router on the same cores, a login storm then takes only the CPU routing leaves (0: unchanged; npm run bench compares 0 and 10).",
       format: "nat",
@@ -130,11 +170,31 @@ export const schema = {
     memory: { doc: "argon2id memory (KiB) for SCRAM credentials.", format: "positive-int", default: 512, env: "AUTHD_SCRAM_MEMORY" },
   },
   throttle: {
-    enabled: { doc: "Count failed logins and lock out brute force.", format: "strict-boolean", default: true, env: "AUTHD_THROTTLE_ENABLED" },
-    accountThreshold: { doc: "Failures per (realm, authid) within the window before lockouts start.", format: "positive-int", default: 5, env: "AUTHD_THROTTLE_ACCOUNT_THRESHOLD" },
-    peerThreshold: { doc: "Failures per client address within the window before lockouts start.", format: "positive-int", default: 20, env: "AUTHD_THROTTLE_PEER_THRESHOLD" },
+    enabled: {
+      doc: "Count failed logins and lock out brute force.",
+      format: "strict-boolean",
+      default: true,
+      env: "AUTHD_THROTTLE_ENABLED",
+    },
+    accountThreshold: {
+      doc: "Failures per (realm, authid) within the window before lockouts start.",
+      format: "positive-int",
+      default: 5,
+      env: "AUTHD_THROTTLE_ACCOUNT_THRESHOLD",
+    },
+    peerThreshold: {
+      doc: "Failures per client address within the window before lockouts start.",
+      format: "positive-int",
+      default: 20,
+      env: "AUTHD_THROTTLE_PEER_THRESHOLD",
+    },
     windowMs: { doc: "Failures older than this are forgotten.", format: "positive-int", default: 900000, env: "AUTHD_THROTTLE_WINDOW_MS" },
-    baseLockMs: { doc: "First lockout; doubles with every further failure.", format: "positive-int", default: 1000, env: "AUTHD_THROTTLE_BASE_LOCK_MS" },
+    baseLockMs: {
+      doc: "First lockout; doubles with every further failure.",
+      format: "positive-int",
+      default: 1000,
+      env: "AUTHD_THROTTLE_BASE_LOCK_MS",
+    },
     maxLockMs: { doc: "Longest lockout.", format: "positive-int", default: 900000, env: "AUTHD_THROTTLE_MAX_LOCK_MS" },
     trustedProxyHeader: {
       doc: "Read the client address from this HTTP header (first address), e.g. x-forwarded-for; empty: the transport peer. Only set it behind a proxy you control.",
@@ -144,8 +204,18 @@ export const schema = {
     },
   },
   audit: {
-    enabled: { doc: "Write logins, revocations and admin changes to authd.audit.", format: "strict-boolean", default: true, env: "AUTHD_AUDIT_ENABLED" },
-    retentionDays: { doc: "Audit rows older than this are deleted (hourly).", format: "positive-int", default: 90, env: "AUTHD_AUDIT_RETENTION_DAYS" },
+    enabled: {
+      doc: "Write logins, revocations and admin changes to authd.audit.",
+      format: "strict-boolean",
+      default: true,
+      env: "AUTHD_AUDIT_ENABLED",
+    },
+    retentionDays: {
+      doc: "Audit rows older than this are deleted (hourly).",
+      format: "positive-int",
+      default: 90,
+      env: "AUTHD_AUDIT_RETENTION_DAYS",
+    },
   },
   authorize: {
     whenStoreDown: {

@@ -24,7 +24,12 @@ export function createMetrics() {
       registers: [registry],
     }),
     rules: new Gauge({ name: "authd_index_rules", help: "rules in the in-memory permission index", registers: [registry] }),
-    storeLatency: new Histogram({ name: "authd_store_reload_seconds", help: "time to reload the permission index", buckets, registers: [registry] }),
+    storeLatency: new Histogram({
+      name: "authd_store_reload_seconds",
+      help: "time to reload the permission index",
+      buckets,
+      registers: [registry],
+    }),
     storeQuery: new Histogram({
       name: "authd_store_query_seconds",
       help: "store queries made while answering logins (lookups, throttle counters), by outcome",
@@ -33,7 +38,11 @@ export function createMetrics() {
       registers: [registry],
     }),
     storeUp: new Gauge({ name: "authd_store_up", help: "1 while the store is reachable (LISTEN connection up)", registers: [registry] }),
-    reconnects: new Counter({ name: "authd_router_reconnects_total", help: "router sessions re-established (per realm) after a lost connection", registers: [registry] }),
+    reconnects: new Counter({
+      name: "authd_router_reconnects_total",
+      help: "router sessions re-established (per realm) after a lost connection",
+      registers: [registry],
+    }),
     lockouts: new Counter({ name: "authd_lockouts_total", help: "logins that started a lockout", registers: [registry] }),
     revocations: new Counter({ name: "authd_revocations_total", help: "sessions killed after a revocation", registers: [registry] }),
   };

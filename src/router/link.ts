@@ -51,7 +51,16 @@ export class RouterLink {
       if (existing.session) void this.register(existing, existing.session, procedures);
       return;
     }
-    const state: RealmState = { realm, procedures: [...procedures], connection: null, session: null, registrations: [], ready: false, reopenTimer: null, inFlight: 0 };
+    const state: RealmState = {
+      realm,
+      procedures: [...procedures],
+      connection: null,
+      session: null,
+      registrations: [],
+      ready: false,
+      reopenTimer: null,
+      inFlight: 0,
+    };
     this.realms.set(realm, state);
     this.open(state);
   }

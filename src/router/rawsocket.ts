@@ -106,7 +106,9 @@ function openRawsocket(o: Options, serializerId: number, serializer: Codec, prot
       const b1 = buffered[1] as number;
       // Wrong magic, an error reply (serializer 0: e.g. this serializer not enabled on the transport) or another serializer.
       if (buffered[0] !== MAGIC || (b1 & 0x0f) !== serializerId) {
-        socket.destroy(new Error(`rawsocket handshake refused (0x${b1.toString(16)}): is ${protocol.slice(7)} in the transport's serializers?`));
+        socket.destroy(
+          new Error(`rawsocket handshake refused (0x${b1.toString(16)}): is ${protocol.slice(7)} in the transport's serializers?`),
+        );
         return;
       }
       peerMaxLen = 2 ** ((b1 >> 4) + 9);
@@ -129,8 +131,7 @@ function openRawsocket(o: Options, serializerId: number, serializer: Codec, prot
           return;
         }
         transport.onmessage(msg);
-      }
-      else if (type === FRAME_PING) socket.write(frame(FRAME_PONG, payload));
+      } else if (type === FRAME_PING) socket.write(frame(FRAME_PONG, payload));
     }
   });
   // "close" always follows "error"; autobahn decides about retrying from wasClean.

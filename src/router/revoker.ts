@@ -28,7 +28,14 @@ export class SessionRevoker {
     return this.kill(realm, false, "wamp.session.kill_by_authrole", role, "permissions changed", { role });
   }
 
-  private async kill(realm: string, viaAuthRealm: boolean, procedure: string, who: string, message: string, subject: { authid?: string; role?: string }): Promise<number> {
+  private async kill(
+    realm: string,
+    viaAuthRealm: boolean,
+    procedure: string,
+    who: string,
+    message: string,
+    subject: { authid?: string; role?: string },
+  ): Promise<number> {
     const session = this.link.session(realm) ?? (viaAuthRealm ? this.link.session(this.authRealm) : null);
     if (!session) {
       this.log.warn({ realm, ...subject }, "cannot close sessions: no router session in that realm");

@@ -1,7 +1,8 @@
 /** Maps the configured router URL onto autobahn-js transport options. */
 import { registerRawsocket, type RawsocketSerializer } from "./rawsocket.js";
 
-export type TransportOptions = { type: "websocket"; url: string } | { type: string; path: string } | { type: string; host: string; port: number };
+export type TransportOptions =
+  { type: "websocket"; url: string } | { type: string; path: string } | { type: string; host: string; port: number };
 
 /** `serializer` applies to rawsocket URLs (autobahn-js's websocket transport negotiates its own). */
 export function transportFor(url: string, serializer: RawsocketSerializer = "json"): TransportOptions {

@@ -44,4 +44,3 @@ interface AutobahnModule {
 }
 
 export const autobahn = autobahnModule as unknown as AutobahnModule;
-

@@ -340,11 +340,20 @@ export async function listCredentials(db: Queryable, user: string, method: Metho
 }
 
 export async function removeKeyedCredential(db: Queryable, user: string, method: Method, lookup: string): Promise<boolean> {
-  const { rowCount } = await db.query("DELETE FROM authd.credentials WHERE user_id = $1 AND method = $2 AND lookup = $3", [user, method, lookup]);
+  const { rowCount } = await db.query("DELETE FROM authd.credentials WHERE user_id = $1 AND method = $2 AND lookup = $3", [
+    user,
+    method,
+    lookup,
+  ]);
   return (rowCount ?? 0) > 0;
 }
 
-export async function setUserOverrides(db: Queryable, user: string, authidOverride: string | null, realmOverride: string | null): Promise<void> {
+export async function setUserOverrides(
+  db: Queryable,
+  user: string,
+  authidOverride: string | null,
+  realmOverride: string | null,
+): Promise<void> {
   await db.query("UPDATE authd.users SET authid_override = $2, realm_override = $3 WHERE id = $1", [user, authidOverride, realmOverride]);
 }
 

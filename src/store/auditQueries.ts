@@ -19,7 +19,18 @@ export async function insertAudit(db: Queryable, e: AuditEntry): Promise<void> {
     name: "authd_insert_audit",
     text: `INSERT INTO authd.audit (kind, outcome, realm, authid, method, peer, session, reason, actor, detail)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    values: [e.kind, e.outcome, e.realm ?? null, e.authid ?? null, e.method ?? null, e.peer ?? null, e.session ?? null, e.reason ?? null, e.actor ?? null, e.detail ?? {}],
+    values: [
+      e.kind,
+      e.outcome,
+      e.realm ?? null,
+      e.authid ?? null,
+      e.method ?? null,
+      e.peer ?? null,
+      e.session ?? null,
+      e.reason ?? null,
+      e.actor ?? null,
+      e.detail ?? {},
+    ],
   });
 }
 

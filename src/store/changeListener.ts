@@ -54,7 +54,11 @@ export class ChangeListener {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const client = new this.pgModule.Client({ connectionString: this.o.url, application_name: "wamp-authd-listen", connectionTimeoutMillis: 5000 });
+    const client = new this.pgModule.Client({
+      connectionString: this.o.url,
+      application_name: "wamp-authd-listen",
+      connectionTimeoutMillis: 5000,
+    });
     this.client = client;
     const lost = (why: string) => {
       if (this.client !== client) return;

@@ -109,7 +109,9 @@ async function applyAll(
       continue; // an operator may delete applied data migrations from disk
     }
     if (m.checksum !== row.checksum) {
-      throw new MigrationError(`${source} migration ${m.name} was changed after it was applied (checksum differs); add a new migration instead`);
+      throw new MigrationError(
+        `${source} migration ${m.name} was changed after it was applied (checksum differs); add a new migration instead`,
+      );
     }
   }
   const applied = new Set(rows.map((r) => r.id));
@@ -145,7 +147,10 @@ export async function pendingMigrations(pool: pg.Pool, productDir = productMigra
   const { rows } = await pool.query<{ id: number; name: string }>("SELECT id, name FROM authd.migrations WHERE source = 'product'");
   const known = new Set(product.map((m) => m.id));
   const newer = rows.filter((r) => !known.has(r.id));
-  if (newer.length > 0) throw new MigrationError(`the database schema is newer than this wamp-authd (${newer.map((r) => r.name).join(", ")}): upgrade wamp-authd`);
+  if (newer.length > 0)
+    throw new MigrationError(
+      `the database schema is newer than this wamp-authd (${newer.map((r) => r.name).join(", ")}): upgrade wamp-authd`,
+    );
   const applied = new Set(rows.map((r) => r.id));
   return product.filter((m) => !applied.has(m.id)).map((m) => m.name);
 }

@@ -56,7 +56,11 @@ export async function recordFailure(db: Queryable, k: ThrottleKey, p: FailurePol
 }
 
 export async function clearFailures(db: Queryable, k: ThrottleKey): Promise<void> {
-  await db.query({ name: "authd_clear_failures", text: "DELETE FROM authd.login_failures WHERE scope = $1 AND key = $2", values: [k.scope, k.key] });
+  await db.query({
+    name: "authd_clear_failures",
+    text: "DELETE FROM authd.login_failures WHERE scope = $1 AND key = $2",
+    values: [k.scope, k.key],
+  });
 }
 
 /** Forget counters idle for longer than the window (keeps the table small). */

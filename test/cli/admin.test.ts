@@ -66,7 +66,10 @@ describe("admin CLI against a real store", () => {
     const { rows } = await store.pool.query<{ method: string; data: Record<string, unknown> }>(
       "SELECT c.method, c.data FROM authd.credentials c JOIN authd.users u ON u.id = c.user_id WHERE u.authid = 'alice' ORDER BY c.method",
     );
-    assert.deepEqual(rows.map((r) => r.method), ["scram", "ticket", "wampcra"]);
+    assert.deepEqual(
+      rows.map((r) => r.method),
+      ["scram", "ticket", "wampcra"],
+    );
     const byMethod = Object.fromEntries(rows.map((r) => [r.method, r.data]));
     assert.equal(await argon2.verify(byMethod.ticket!.phc as string, PASSWORD), true, "the trailing newline is not part of the password");
     const scram = byMethod.scram!;
@@ -80,7 +83,9 @@ describe("admin CLI against a real store", () => {
 
   it("--json shapes of list, show and check", async () => {
     const realms = JSON.parse(await ok(["realms", "list", "--json"]));
-    assert.deepEqual(realms, [{ name: "app", anonymous_allowed: false, anonymous_role: null, anonymous_cidrs: [], anonymous_authid: null, anonymous_extra: {} }]);
+    assert.deepEqual(realms, [
+      { name: "app", anonymous_allowed: false, anonymous_role: null, anonymous_cidrs: [], anonymous_authid: null, anonymous_extra: {} },
+    ]);
 
     const users = JSON.parse(await ok(["users", "list", "app", "--json"]));
     assert.equal(users.length, 1);
@@ -93,7 +98,8 @@ describe("admin CLI against a real store", () => {
     const shown = JSON.parse(await ok(["users", "show", "app", "alice", "--json"]));
     assert.equal(shown.authid, "alice");
     assert.ok(Array.isArray(shown.credentials));
-    for (const c of shown.credentials) assert.deepEqual(Object.keys(c).sort(), ["created_at", "expires_at", "label", "lookup", "method", "pins", "revoked", "updated_at"]);
+    for (const c of shown.credentials)
+      assert.deepEqual(Object.keys(c).sort(), ["created_at", "expires_at", "label", "lookup", "method", "pins", "revoked", "updated_at"]);
 
     const roles = JSON.parse(await ok(["roles", "list", "app", "--json"]));
     assert.deepEqual(
@@ -106,7 +112,12 @@ describe("admin CLI against a real store", () => {
 
     const grants = JSON.parse(await ok(["grants", "list", "app", "user", "--json"]));
     assert.deepEqual(
-      grants.map((g: { uri: string; match: string; allow_call: boolean; disclose_caller: boolean }) => [g.uri, g.match, g.allow_call, g.disclose_caller]),
+      grants.map((g: { uri: string; match: string; allow_call: boolean; disclose_caller: boolean }) => [
+        g.uri,
+        g.match,
+        g.allow_call,
+        g.disclose_caller,
+      ]),
       [
         ["com.app.", "prefix", true, true],
         ["com.app.admin", "exact", false, false],
@@ -171,7 +182,19 @@ describe("admin CLI against a real store", () => {
     await ok(["users", "passwd", "app", "dave"], "dave-very-secret");
     const rows = JSON.parse(await ok(["audit", "--kind", "admin", "--limit", "1000", "--json"]));
     const outcomes = rows.map((r: { outcome: string }) => r.outcome);
-    for (const action of ["realm.add", "role.add", "grant.add", "user.add", "user.passwd", "user.set-role", "user.disable", "key.add", "key.revoke", "tls.bind", "user.remove"]) {
+    for (const action of [
+      "realm.add",
+      "role.add",
+      "grant.add",
+      "user.add",
+      "user.passwd",
+      "user.set-role",
+      "user.disable",
+      "key.add",
+      "key.revoke",
+      "tls.bind",
+      "user.remove",
+    ]) {
       assert.ok(outcomes.includes(action), `audit row for ${action}`);
     }
     const actor = userInfo().username;
@@ -180,7 +203,10 @@ describe("admin CLI against a real store", () => {
       assert.equal(r.actor, actor);
     }
     const dave = JSON.parse(await ok(["audit", "--authid", "dave", "--since", "1h", "--json"]));
-    assert.deepEqual(dave.map((r: { outcome: string }) => r.outcome), ["user.passwd", "user.add"]);
+    assert.deepEqual(
+      dave.map((r: { outcome: string }) => r.outcome),
+      ["user.passwd", "user.add"],
+    );
     assert.deepEqual(dave[0].detail, { methods: ["ticket", "scram", "wampcra"] });
     const all = JSON.stringify((await store.pool.query("SELECT * FROM authd.audit")).rows);
     assert.doesNotMatch(all, /dave-very-secret|horse|argon2id\$|stored_key|ciphertext/);
@@ -192,7 +218,11 @@ describe("admin CLI against a real store", () => {
     );
     assert.match(out.ticket.phc, /^\$argon2id\$v=19\$m=1024,p=1,t=1\$/);
     assert.equal(await argon2.verify(out.ticket.phc, "migrate-me"), true);
-    const again = await deriveScramCredential("migrate-me", { salt: out.scram.salt, iterations: out.scram.iterations, memory: out.scram.memory });
+    const again = await deriveScramCredential("migrate-me", {
+      salt: out.scram.salt,
+      iterations: out.scram.iterations,
+      memory: out.scram.memory,
+    });
     assert.equal(out.scram.stored_key, again.stored_key);
     assert.equal(out.wampcra, undefined);
     const withCra = JSON.parse(await cliOk(["hash-password", "--json", "--cra"], { env, input: "migrate-me" }));
@@ -214,7 +244,15 @@ describe("admin CLI against a real store", () => {
     });
     const dir = mkdtempSync(join(tmpdir(), "authd-cli-"));
     const file = join(dir, "config.json");
-    writeFileSync(file, JSON.stringify({ version: 2, workers: [{ type: "router", realms: [{ name: "fresh", roles: [{ name: "r", permissions: [{ uri: "a.*", allow: { call: true } }] }] }] }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        version: 2,
+        workers: [
+          { type: "router", realms: [{ name: "fresh", roles: [{ name: "r", permissions: [{ uri: "a.*", allow: { call: true } }] }] }] },
+        ],
+      }),
+    );
     const before = (await store.pool.query("SELECT count(*)::int AS n FROM authd.realms")).rows[0].n;
     const plan = await ok(["import-crossbar", file]);
     assert.match(plan, /realm fresh/);
@@ -254,7 +292,14 @@ describe("admin CLI against a real store", () => {
       `SELECT u.authid, c.method, c.lookup, c.data FROM authd.users u JOIN authd.realms r ON r.id = u.realm_id
          JOIN authd.credentials c ON c.user_id = u.id WHERE r.name = 'imported' ORDER BY u.authid`,
     );
-    assert.deepEqual(rows.map((r) => [r.authid, r.method]), [["c1", "wampcra"], ["k1", "cryptosign"], ["t1", "ticket"]]);
+    assert.deepEqual(
+      rows.map((r) => [r.authid, r.method]),
+      [
+        ["c1", "wampcra"],
+        ["k1", "cryptosign"],
+        ["t1", "ticket"],
+      ],
+    );
     assert.equal(await argon2.verify(rows[2]!.data.phc as string, "t1-ticket"), true);
     const cipher = new CraCipher(parseCraKeys(CRA_KEY, "test"));
     const cra = openCraCredential(cipher, rows[0]!.data);

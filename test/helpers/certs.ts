@@ -51,10 +51,25 @@ export class TestPki {
     const base = join(this.dir, `ca-${fileSafe(cn)}`);
     openssl(
       [
-        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", `${base}.key`, "-out", `${base}.crt`, "-days", "2", "-subj", `/CN=${cn}`,
-        "-addext", "basicConstraints=critical,CA:TRUE",
-        "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        `${base}.key`,
+        "-out",
+        `${base}.crt`,
+        "-days",
+        "2",
+        "-subj",
+        `/CN=${cn}`,
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
       ],
       this.dir,
     );
@@ -65,7 +80,21 @@ export class TestPki {
   issue(ca: Ca, cn: string, kind: "server" | "client"): CertFiles {
     const base = join(this.dir, `${kind}-${fileSafe(cn)}-${++serial}`);
     openssl(
-      ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${base}.key`, "-out", `${base}.csr`, "-subj", `/CN=${cn}`],
+      [
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        `${base}.key`,
+        "-out",
+        `${base}.csr`,
+        "-subj",
+        `/CN=${cn}`,
+      ],
       this.dir,
     );
     const ext =
@@ -74,7 +103,24 @@ export class TestPki {
         : "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n";
     writeFileSync(`${base}.ext`, ext);
     openssl(
-      ["x509", "-req", "-in", `${base}.csr`, "-CA", ca.cert, "-CAkey", ca.key, "-set_serial", String(Date.now() * 1000 + serial), "-days", "2", "-extfile", `${base}.ext`, "-out", `${base}.crt`],
+      [
+        "x509",
+        "-req",
+        "-in",
+        `${base}.csr`,
+        "-CA",
+        ca.cert,
+        "-CAkey",
+        ca.key,
+        "-set_serial",
+        String(Date.now() * 1000 + serial),
+        "-days",
+        "2",
+        "-extfile",
+        `${base}.ext`,
+        "-out",
+        `${base}.crt`,
+      ],
       this.dir,
     );
     const x509 = new X509Certificate(readFileSync(`${base}.crt`));

@@ -51,7 +51,10 @@ export async function startCli(values: Record<string, unknown>): Promise<CliInst
       const until = Date.now() + timeoutMs;
       for (;;) {
         if (gone) throw new Error(`wamp-authd exited before it was ready:\n${out.slice(-3000)}`);
-        const ok = await fetch(`${base}/readyz`).then((r) => r.status === 200, () => false);
+        const ok = await fetch(`${base}/readyz`).then(
+          (r) => r.status === 200,
+          () => false,
+        );
         if (ok) return;
         if (Date.now() > until) throw new Error(`wamp-authd not ready within ${timeoutMs} ms:\n${out.slice(-3000)}`);
         await new Promise((r) => setTimeout(r, 100));

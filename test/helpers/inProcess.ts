@@ -45,7 +45,11 @@ export interface InProcess {
 
 export const CHEAP_ARGON2: Argon2Params = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
 
-export async function inProcess(url: string, values: Record<string, unknown> = {}, opts: { keepOutcomes?: boolean } = {}): Promise<InProcess> {
+export async function inProcess(
+  url: string,
+  values: Record<string, unknown> = {},
+  opts: { keepOutcomes?: boolean } = {},
+): Promise<InProcess> {
   const config = loadConfig({
     env: {},
     values: { database: { url }, argon2: CHEAP_ARGON2, log: { level: "silent" }, http: { port: 0 }, ...values },

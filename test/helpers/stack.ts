@@ -48,7 +48,10 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     socketPath,
     wsPort,
     methods: o.methods ?? ["ticket"],
-    realms: Object.entries(o.realms).map(([name, roles]) => ({ name, roles: roles.map((r) => ({ name: r, authorizer: "authd.authorize" })) })),
+    realms: Object.entries(o.realms).map(([name, roles]) => ({
+      name,
+      roles: roles.map((r) => ({ name: r, authorizer: "authd.authorize" })),
+    })),
     ...o.crossbar,
   });
   const services: Service[] = [];

@@ -21,7 +21,9 @@ const ALLOW_ALL = [
 ];
 
 /** Opens an autobahn connection; resolves on join, rejects on ABORT / unreachable. No retries. */
-function open(options: autobahn.ConnectionOptions): Promise<{ connection: autobahn.Connection; session: autobahn.Session; details: autobahn.WelcomeDetails }> {
+function open(
+  options: autobahn.ConnectionOptions,
+): Promise<{ connection: autobahn.Connection; session: autobahn.Session; details: autobahn.WelcomeDetails }> {
   return new Promise((resolve, reject) => {
     const connection = new autobahn.Connection({
       max_retries: 0,
@@ -78,7 +80,10 @@ function processesMentioning(needle: string): number[] {
 function assertGroupGone(pgid: number): void {
   assert.deepEqual(processGroupMembers(pgid), [], `process group ${pgid} still has live members`);
   // independent of /proc: the controller itself is gone (and reaped)
-  assert.throws(() => process.kill(pgid, 0), (e: NodeJS.ErrnoException) => e.code === "ESRCH");
+  assert.throws(
+    () => process.kill(pgid, 0),
+    (e: NodeJS.ErrnoException) => e.code === "ESRCH",
+  );
 }
 
 describe("crossbar process (real Crossbar)", { timeout: 240_000 }, () => {

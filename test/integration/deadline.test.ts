@@ -30,50 +30,59 @@ describe("deadlines with a stuck store (LOCK TABLE authd.users), through a real 
 
   after(async () => stack?.stop());
 
-  it("every login is answered with a denial within the deadline; authorize still answers; recovery after the lock", { timeout: 60_000 }, async () => {
-    const existing = await ticketLogin(stack.wsUrl, "app", "alice", "alice-ticket");
-    const locker = new pg.Client({ connectionString: stack.store.url });
-    await locker.connect();
-    try {
-      await locker.query("BEGIN");
-      await locker.query("LOCK TABLE authd.users IN ACCESS EXCLUSIVE MODE");
-      // More logins at once than the pool has connections (10): the queued ones are bounded too.
-      const n = 14;
-      const t0 = performance.now();
-      const results = await Promise.all(
-        Array.from({ length: n }, () =>
-          ticketLogin(stack.wsUrl, "app", "alice", "alice-ticket").then(
-            (c) => {
-              c.close();
-              return { ms: performance.now() - t0, abort: null as Aborted | null };
-            },
-            (e: unknown) => ({ ms: performance.now() - t0, abort: e as Aborted }),
+  it(
+    "every login is answered with a denial within the deadline; authorize still answers; recovery after the lock",
+    { timeout: 60_000 },
+    async () => {
+      const existing = await ticketLogin(stack.wsUrl, "app", "alice", "alice-ticket");
+      const locker = new pg.Client({ connectionString: stack.store.url });
+      await locker.connect();
+      try {
+        await locker.query("BEGIN");
+        await locker.query("LOCK TABLE authd.users IN ACCESS EXCLUSIVE MODE");
+        // More logins at once than the pool has connections (10): the queued ones are bounded too.
+        const n = 14;
+        const t0 = performance.now();
+        const results = await Promise.all(
+          Array.from({ length: n }, () =>
+            ticketLogin(stack.wsUrl, "app", "alice", "alice-ticket").then(
+              (c) => {
+                c.close();
+                return { ms: performance.now() - t0, abort: null as Aborted | null };
+              },
+              (e: unknown) => ({ ms: performance.now() - t0, abort: e as Aborted }),
+            ),
           ),
-        ),
-      );
-      const worst = Math.max(...results.map((r) => r.ms));
-      console.log(`deadline ${DEADLINE_MS} ms: ${n} logins against a locked table answered in ${Math.min(...results.map((r) => r.ms)).toFixed(0)}..${worst.toFixed(0)} ms`);
-      for (const r of results) {
-        assert.ok(r.abort instanceof Aborted, "denied, not welcomed");
-        assert.equal(r.abort.reason, "wamp.error.authentication_failed");
-        assert.equal(r.abort.abortMessage, "authentication service unavailable");
-        assert.ok(r.ms >= DEADLINE_MS - 50, `answered after ${r.ms} ms: too early to be the deadline`);
-      }
-      assert.ok(worst < DEADLINE_MS + SLACK_MS, `slowest ABORT after ${worst.toFixed(0)} ms`);
+        );
+        const worst = Math.max(...results.map((r) => r.ms));
+        console.log(
+          `deadline ${DEADLINE_MS} ms: ${n} logins against a locked table answered in ${Math.min(...results.map((r) => r.ms)).toFixed(0)}..${worst.toFixed(0)} ms`,
+        );
+        for (const r of results) {
+          assert.ok(r.abort instanceof Aborted, "denied, not welcomed");
+          assert.equal(r.abort.reason, "wamp.error.authentication_failed");
+          assert.equal(r.abort.abortMessage, "authentication service unavailable");
+          assert.ok(r.ms >= DEADLINE_MS - 50, `answered after ${r.ms} ms: too early to be the deadline`);
+        }
+        assert.ok(worst < DEADLINE_MS + SLACK_MS, `slowest ABORT after ${worst.toFixed(0)} ms`);
 
-      // The authorizer answers from memory, the lock does not touch it.
-      await existing.session.register("com.example.still", () => "ok");
-      assert.equal(await existing.session.call("com.example.still"), "ok");
-    } finally {
-      await locker.query("COMMIT").catch(() => undefined);
-      await locker.end();
-    }
-    const again = await ticketLogin(stack.wsUrl, "app", "alice", "alice-ticket");
-    assert.equal(again.welcome.authid, "alice");
-    again.close();
-    existing.close();
-    await stack.service!.audit.flush();
-    const rows = await listAudit(stack.store.pool, { authid: "alice", outcome: "deny" });
-    assert.ok(rows.some((r) => /took longer than 1000 ms/.test(r.reason ?? "")), "the deadline is the audited reason");
-  });
+        // The authorizer answers from memory, the lock does not touch it.
+        await existing.session.register("com.example.still", () => "ok");
+        assert.equal(await existing.session.call("com.example.still"), "ok");
+      } finally {
+        await locker.query("COMMIT").catch(() => undefined);
+        await locker.end();
+      }
+      const again = await ticketLogin(stack.wsUrl, "app", "alice", "alice-ticket");
+      assert.equal(again.welcome.authid, "alice");
+      again.close();
+      existing.close();
+      await stack.service!.audit.flush();
+      const rows = await listAudit(stack.store.pool, { authid: "alice", outcome: "deny" });
+      assert.ok(
+        rows.some((r) => /took longer than 1000 ms/.test(r.reason ?? "")),
+        "the deadline is the audited reason",
+      );
+    },
+  );
 });

@@ -40,7 +40,12 @@ describe("deploy/crossbar/config.yaml with the demo data", () => {
     service = new Service(
       loadConfig({
         env: {},
-        values: { database: { url: store.url }, router: { url: `rawsocket+unix://${socketPath}`, authRealm: "authd", realms: ["demo"] }, http: { port: 0 }, log: { level: "silent" } },
+        values: {
+          database: { url: store.url },
+          router: { url: `rawsocket+unix://${socketPath}`, authRealm: "authd", realms: ["demo"] },
+          http: { port: 0 },
+          log: { level: "silent" },
+        },
       }),
       quietLog,
     );

@@ -64,6 +64,12 @@ describe("router restart", () => {
     assert.equal((await fetch(`${base}/readyz`)).status, 200);
     const text = await (await fetch(`${base}/metrics`)).text();
     const reconnects = Number(/^authd_router_reconnects_total (\d+)/m.exec(text)?.[1]);
-    assert.ok(reconnects >= 4, `2 realms x 2 restarts, metric says ${reconnects}: ${text.split("\n").filter((l) => l.includes("reconnect")).join(" | ")}`);
+    assert.ok(
+      reconnects >= 4,
+      `2 realms x 2 restarts, metric says ${reconnects}: ${text
+        .split("\n")
+        .filter((l) => l.includes("reconnect"))
+        .join(" | ")}`,
+    );
   });
 });

@@ -164,11 +164,19 @@ describe("operations HTTP endpoints (real scrapes)", () => {
     await stack.service!.audit.flush();
     const before = (await listAudit(db, { limit: 10_000 })).length;
     assert.ok(before > 0);
-    await db.query("INSERT INTO authd.audit (at, kind, outcome, realm, authid) VALUES (now() - interval '91 days', 'login', 'deny', 'app', 'old'), (now() - interval '89 days', 'login', 'deny', 'app', 'recent')");
+    await db.query(
+      "INSERT INTO authd.audit (at, kind, outcome, realm, authid) VALUES (now() - interval '91 days', 'login', 'deny', 'app', 'old'), (now() - interval '89 days', 'login', 'deny', 'app', 'recent')",
+    );
     const pruned = await stack.service!.houseKeep();
     assert.equal(pruned?.audit, 1);
     const left = await listAudit(db, { limit: 10_000 });
-    assert.equal(left.some((r) => r.authid === "old"), false);
-    assert.equal(left.some((r) => r.authid === "recent"), true);
+    assert.equal(
+      left.some((r) => r.authid === "old"),
+      false,
+    );
+    assert.equal(
+      left.some((r) => r.authid === "recent"),
+      true,
+    );
   });
 });

@@ -30,7 +30,12 @@ const ROLES = [
   {
     name: "backend",
     permissions: [
-      { uri: "com.example.", match: "prefix", allow: { call: true, register: true, publish: true, subscribe: true }, disclose: { caller: true, publisher: true } },
+      {
+        uri: "com.example.",
+        match: "prefix",
+        allow: { call: true, register: true, publish: true, subscribe: true },
+        disclose: { caller: true, publisher: true },
+      },
       { uri: "com.example.admin.", match: "prefix", allow: { call: true } },
       { uri: "com.example.admin.shutdown", match: "exact", allow: {} },
       { uri: "com.example..status", match: "wildcard", allow: { subscribe: true, publish: true } },
@@ -174,7 +179,10 @@ describe("import-crossbar reproduces a static Crossbar config", () => {
         {
           type: "router",
           realms: [
-            { name: "app", roles: [...ROLES, { name: "audited", authorizer: "com.example.authorize" }, { name: "trusted", permissions: [] }] },
+            {
+              name: "app",
+              roles: [...ROLES, { name: "audited", authorizer: "com.example.authorize" }, { name: "trusted", permissions: [] }],
+            },
           ],
           transports: [
             {
@@ -183,12 +191,26 @@ describe("import-crossbar reproduces a static Crossbar config", () => {
                 ws: {
                   auth: {
                     ticket: { type: "dynamic", authenticator: "com.example.auth" },
-                    wampcra: { type: "static", users: { cra1: { secret: "s3cr3t", role: "frontend", salt: "salt123", iterations: 100, keylen: 32 } } },
-                    cryptosign: { type: "static", principals: { cs1: { realm: "app", role: "backend", authorized_keys: ["AB".repeat(32), "nope"] } } },
+                    wampcra: {
+                      type: "static",
+                      users: { cra1: { secret: "s3cr3t", role: "frontend", salt: "salt123", iterations: 100, keylen: 32 } },
+                    },
+                    cryptosign: {
+                      type: "static",
+                      principals: { cs1: { realm: "app", role: "backend", authorized_keys: ["AB".repeat(32), "nope"] } },
+                    },
                     scram: {
                       type: "static",
                       principals: {
-                        sc1: { kdf: "argon2id-13", iterations: 4096, memory: 512, salt: "00".repeat(16), "stored-key": "11".repeat(32), "server-key": "22".repeat(32), role: "frontend" },
+                        sc1: {
+                          kdf: "argon2id-13",
+                          iterations: 4096,
+                          memory: 512,
+                          salt: "00".repeat(16),
+                          "stored-key": "11".repeat(32),
+                          "server-key": "22".repeat(32),
+                          role: "frontend",
+                        },
                         sc2: { kdf: "pbkdf2", role: "frontend" },
                       },
                     },
@@ -221,6 +243,9 @@ describe("import-crossbar reproduces a static Crossbar config", () => {
       ],
     );
     assert.equal(plan.realms[0]!.anonymousRole, "frontend");
-    assert.deepEqual(plan.realms[0]!.roles.map((r) => r.name), ["frontend", "backend"]);
+    assert.deepEqual(
+      plan.realms[0]!.roles.map((r) => r.name),
+      ["frontend", "backend"],
+    );
   });
 });

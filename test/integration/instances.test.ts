@@ -14,7 +14,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function count(text: string, outcome: string): number {
   let n = 0;
-  for (const m of text.matchAll(/^authd_authenticate_seconds_count\{([^}]*)\} (\d+)$/gm)) if (m[1]!.includes(`outcome="${outcome}"`)) n += Number(m[2]);
+  for (const m of text.matchAll(/^authd_authenticate_seconds_count\{([^}]*)\} (\d+)$/gm))
+    if (m[1]!.includes(`outcome="${outcome}"`)) n += Number(m[2]);
   return n;
 }
 
@@ -72,7 +73,9 @@ describe("several instances (roundrobin), one killed under load", () => {
     stop = true;
     await Promise.all(running);
     assert.equal(await cli.exited, "SIGKILL");
-    console.log(`logins: ${ok} ok (${okAfterKill} after the kill), ${failed} failed (${failed - failedAtKill} after the kill); the killed instance had answered ${servedByChild}`);
+    console.log(
+      `logins: ${ok} ok (${okAfterKill} after the kill), ${failed} failed (${failed - failedAtKill} after the kill); the killed instance had answered ${servedByChild}`,
+    );
     assert.ok(servedByChild > 0, "roundrobin: the child instance did serve logins");
     assert.equal(failedAtKill, 0, "no failures before the kill");
     assert.ok(failed <= workers, `at most the ${workers} calls in flight may fail, ${failed} did`);

@@ -30,7 +30,13 @@ function closedWithin(c: Joined, ms: number): Promise<{ reason: string; details:
 async function allowsAnswered(s: Service, realm: string, action: string): Promise<number> {
   const m = await s.metrics.authorize.get();
   return m.values
-    .filter((v) => v.metricName === "authd_authorize_seconds_count" && v.labels.realm === realm && v.labels.action === action && v.labels.outcome === "allow")
+    .filter(
+      (v) =>
+        v.metricName === "authd_authorize_seconds_count" &&
+        v.labels.realm === realm &&
+        v.labels.action === action &&
+        v.labels.outcome === "allow",
+    )
     .reduce((n, v) => n + v.value, 0);
 }
 
@@ -192,12 +198,16 @@ describe("live changes (CLI and SQL) through a real Crossbar", () => {
   it("a dropped LISTEN connection is re-established and followed by a full reload", async () => {
     const s = stack.service!;
     const pids = async () =>
-      (await stack.store.pool.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = 'wamp-authd-listen' AND datname = current_database()")).rows.map(
-        (r) => r.pid,
-      );
+      (
+        await stack.store.pool.query<{ pid: number }>(
+          "SELECT pid FROM pg_stat_activity WHERE application_name = 'wamp-authd-listen' AND datname = current_database()",
+        )
+      ).rows.map((r) => r.pid);
     const old = await pids();
     assert.ok(old.length >= 1);
-    await stack.store.pool.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'wamp-authd-listen' AND datname = current_database()");
+    await stack.store.pool.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'wamp-authd-listen' AND datname = current_database()",
+    );
     // Changed while no instance is listening: only the reload after reconnecting can pick it up.
     await stack.store.pool.query(
       `INSERT INTO authd.permissions (role_id, uri, match, allow_publish)

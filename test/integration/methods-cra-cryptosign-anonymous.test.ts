@@ -137,7 +137,9 @@ describe("wampcra, cryptosign and anonymous through a real Crossbar", () => {
 
     const cra = async (u: admin.NewUser, secret: string, salted: boolean) => {
       const id = await admin.addUser(db, u);
-      const data = salted ? buildCraCredential(cipher, secret, { iterations: 1000, keylen: 32 }) : buildCraCredential(cipher, secret, { salted: false });
+      const data = salted
+        ? buildCraCredential(cipher, secret, { iterations: 1000, keylen: 32 })
+        : buildCraCredential(cipher, secret, { salted: false });
       await admin.upsertSecretCredential(db, id, "wampcra", data);
       return id;
     };
@@ -248,7 +250,10 @@ describe("wampcra, cryptosign and anonymous through a real Crossbar", () => {
         ["another user's key", () => cryptosignLogin(stack.wsUrl, "app", "otto", erinLaptop)],
         ["disabled user", () => cryptosignLogin(stack.wsUrl, "app", "dora", doraKey)],
         ["no pubkey", () => cryptosignLogin(stack.wsUrl, "app", "erin", erinLaptop, {})],
-        ["no authextra", () => connect({ url: stack.wsUrl, realm: "app", authmethods: ["cryptosign"], authid: "erin", onchallenge: () => "00" })],
+        [
+          "no authextra",
+          () => connect({ url: stack.wsUrl, realm: "app", authmethods: ["cryptosign"], authid: "erin", onchallenge: () => "00" }),
+        ],
         ["short pubkey", () => cryptosignLogin(stack.wsUrl, "app", "erin", erinLaptop, { pubkey: pub(erinLaptop).slice(2) })],
         ["non-hex pubkey", () => cryptosignLogin(stack.wsUrl, "app", "erin", erinLaptop, { pubkey: "z".repeat(64) })],
         ["pubkey not a string", () => cryptosignLogin(stack.wsUrl, "app", "erin", erinLaptop, { pubkey: 42 })],

@@ -34,8 +34,7 @@ describe("WAMP-SCRAM and WAMP-TLS through a real Crossbar", () => {
   let ticketDenial: { reason: string; message: string };
 
   const tlsFor = (name: string): ClientTls => ({ ca: ca.cert, cert: certs[name]!.cert, key: certs[name]!.key });
-  const pyScram = (authid: string, password: string) =>
-    pyLogin({ url: stack.wsUrl, realm: "app", authmethod: "scram", authid, password });
+  const pyScram = (authid: string, password: string) => pyLogin({ url: stack.wsUrl, realm: "app", authmethod: "scram", authid, password });
 
   before(async () => {
     pki = new TestPki();
@@ -212,11 +211,29 @@ describe("WAMP-SCRAM and WAMP-TLS through a real Crossbar", () => {
 
     it("cryptosign with tls-unique channel binding still works: the router checks the binding", async () => {
       const tlsFiles = { ca: ca.cert, cert: certs["alice"]!.cert, key: certs["alice"]!.key };
-      const bound = welcomeOf(await pyLogin({ url: wssUrl, realm: "app", authmethod: "cryptosign", authid: "kim", seed: KIM_SEED, channelBinding: "tls-unique", ...tlsFiles }));
+      const bound = welcomeOf(
+        await pyLogin({
+          url: wssUrl,
+          realm: "app",
+          authmethod: "cryptosign",
+          authid: "kim",
+          seed: KIM_SEED,
+          channelBinding: "tls-unique",
+          ...tlsFiles,
+        }),
+      );
       assert.equal(bound.authid, "kim");
       assert.equal(bound.authmethod, "cryptosign");
       // Announcing tls-unique but signing another channel id fails Crossbar's signature check.
-      const forged = await pyLogin({ url: wssUrl, realm: "app", authmethod: "cryptosign", authid: "kim", seed: KIM_SEED, channelBinding: "tls-unique-zero", ...tlsFiles });
+      const forged = await pyLogin({
+        url: wssUrl,
+        realm: "app",
+        authmethod: "cryptosign",
+        authid: "kim",
+        seed: KIM_SEED,
+        channelBinding: "tls-unique-zero",
+        ...tlsFiles,
+      });
       assert.ok("abort" in forged && forged.abort === "wamp.error.not_authorized", JSON.stringify(forged));
     });
 

@@ -20,7 +20,23 @@ describe("per-method authenticator procedures and authenticator-realm", () => {
         // `fixed` is a realm wamp-authd does not join: its role has static permissions only.
         realms: [
           { name: "app", roles: [{ name: "user", authorizer: "authd.authorize" }] },
-          { name: "fixed", roles: [{ name: "user", permissions: [{ uri: "", match: "prefix", allow: { call: true, register: true, publish: true, subscribe: true }, disclose: { caller: false, publisher: false }, cache: true }] }] },
+          {
+            name: "fixed",
+            roles: [
+              {
+                name: "user",
+                permissions: [
+                  {
+                    uri: "",
+                    match: "prefix",
+                    allow: { call: true, register: true, publish: true, subscribe: true },
+                    disclose: { caller: false, publisher: false },
+                    cache: true,
+                  },
+                ],
+              },
+            ],
+          },
         ],
       },
     });
@@ -37,12 +53,19 @@ describe("per-method authenticator procedures and authenticator-realm", () => {
   after(async () => stack?.stop());
 
   it("Crossbar configured with authd.authenticate.ticket logs ticket users in", async () => {
-    const tickets = (stack.crossbarConfig as { workers: Array<{ transports: Array<{ paths?: Record<string, { auth?: Record<string, { authenticator?: string }> }> }> }> }).workers[0]!.transports[1]!.paths!.ws!.auth!;
+    const tickets = (
+      stack.crossbarConfig as {
+        workers: Array<{ transports: Array<{ paths?: Record<string, { auth?: Record<string, { authenticator?: string }> }> }> }>;
+      }
+    ).workers[0]!.transports[1]!.paths!.ws!.auth!;
     assert.equal(tickets.ticket!.authenticator, "authd.authenticate.ticket");
     const c = await ticketLogin(stack.wsUrl, "app", "alice", "alice-ticket");
     assert.equal(c.welcome.authrole, "user");
     c.close();
-    await assert.rejects(ticketLogin(stack.wsUrl, "app", "alice", "wrong"), (e: unknown) => e instanceof Aborted && e.reason === "wamp.error.not_authorized");
+    await assert.rejects(
+      ticketLogin(stack.wsUrl, "app", "alice", "wrong"),
+      (e: unknown) => e instanceof Aborted && e.reason === "wamp.error.not_authorized",
+    );
   });
 
   it("the session in the auth realm answers for a realm wamp-authd has not joined", async () => {
@@ -66,6 +89,9 @@ describe("per-method authenticator procedures and authenticator-realm", () => {
       log: quietLog,
     });
     const details = { authmethod: "anonymous", transport: { peer: "tcp4:127.0.0.1:1" } };
-    await assert.rejects(authenticator.authenticate(["app", "x", details], "ticket"), (e: unknown) => e instanceof AuthError && e.uri === "wamp.error.not_authorized");
+    await assert.rejects(
+      authenticator.authenticate(["app", "x", details], "ticket"),
+      (e: unknown) => e instanceof AuthError && e.uri === "wamp.error.not_authorized",
+    );
   });
 });

@@ -49,33 +49,37 @@ describe("Crossbar's authorization cache (cache: true answers)", () => {
 
   after(async () => stack?.stop());
 
-  it("a revoked cache: true rule keeps allowing until Crossbar restarts; a cache: false rule is denied at once", { timeout: 60_000 }, async () => {
-    const callee = await ticketLogin(stack.wsUrl, "app", "alice", "alice-ticket");
-    await callee.session.register("com.cached", () => "cached");
-    await callee.session.register("com.live", () => "live");
-    const first = await ticketLogin(stack.wsUrl, "app", "bob", "bob-ticket");
-    assert.equal(await first.session.call("com.cached"), "cached");
-    assert.equal(await first.session.call("com.live"), "live");
-    first.close();
+  it(
+    "a revoked cache: true rule keeps allowing until Crossbar restarts; a cache: false rule is denied at once",
+    { timeout: 60_000 },
+    async () => {
+      const callee = await ticketLogin(stack.wsUrl, "app", "alice", "alice-ticket");
+      await callee.session.register("com.cached", () => "cached");
+      await callee.session.register("com.live", () => "live");
+      const first = await ticketLogin(stack.wsUrl, "app", "bob", "bob-ticket");
+      assert.equal(await first.session.call("com.cached"), "cached");
+      assert.equal(await first.session.call("com.live"), "live");
+      first.close();
 
-    const db = stack.store.pool;
-    const rulesBefore = stack.service!.permissionIndex.ruleCount;
-    await admin.revokeGrant(db, "app", "user", "com.cached", "exact");
-    await admin.revokeGrant(db, "app", "user", "com.live", "exact");
-    await until(() => stack.service!.permissionIndex.ruleCount === rulesBefore - 2);
+      const db = stack.store.pool;
+      const rulesBefore = stack.service!.permissionIndex.ruleCount;
+      await admin.revokeGrant(db, "app", "user", "com.cached", "exact");
+      await admin.revokeGrant(db, "app", "user", "com.live", "exact");
+      await until(() => stack.service!.permissionIndex.ruleCount === rulesBefore - 2);
 
-    // A brand-new session of the same role still gets the cached allow; the uncached rule is gone.
-    const second = await ticketLogin(stack.wsUrl, "app", "bob", "bob-ticket");
-    assert.equal(await second.session.call("com.cached"), "cached");
-    assert.equal(await errorOf(second.session.call("com.live")), "wamp.error.not_authorized");
-    second.close();
-    callee.close();
+      // A brand-new session of the same role still gets the cached allow; the uncached rule is gone.
+      const second = await ticketLogin(stack.wsUrl, "app", "bob", "bob-ticket");
+      assert.equal(await second.session.call("com.cached"), "cached");
+      assert.equal(await errorOf(second.session.call("com.live")), "wamp.error.not_authorized");
+      second.close();
+      callee.close();
 
-    // Only a router restart clears it.
-    await stack.crossbar!.restart();
-    const callee2 = await loginWhenServed(() => ticketLogin(stack.wsUrl, "app", "alice", "alice-ticket"));
-    await until(() => stack.service!.link.isReady(), 10_000); // the authorizer in realm app too
-    assert.equal(await errorOf(callee2.session.register("com.cached", () => "cached")), "wamp.error.not_authorized");
-    callee2.close();
-  });
+      // Only a router restart clears it.
+      await stack.crossbar!.restart();
+      const callee2 = await loginWhenServed(() => ticketLogin(stack.wsUrl, "app", "alice", "alice-ticket"));
+      await until(() => stack.service!.link.isReady(), 10_000); // the authorizer in realm app too
+      assert.equal(await errorOf(callee2.session.register("com.cached", () => "cached")), "wamp.error.not_authorized");
+      callee2.close();
+    },
+  );
 });

@@ -102,7 +102,9 @@ describe("no secret in logs or audit rows (every method, real Crossbar, debug lo
 
     const tess = await admin.addUser(db, { realm: "app", authid: "tess", role: "user" });
     await admin.addKeyedCredential(db, tess, "tls", normalizeFingerprint(client.sha256)!, "tess", null);
-    secrets.tlsKey = readFileSync(client.key, "utf8").split("\n").filter((l) => l && !l.startsWith("-----"))[1]!;
+    secrets.tlsKey = readFileSync(client.key, "utf8")
+      .split("\n")
+      .filter((l) => l && !l.startsWith("-----"))[1]!;
     await stack.service!.reload();
 
     const craLogin = (secret: string) =>
@@ -112,7 +114,10 @@ describe("no secret in logs or audit rows (every method, real Crossbar, debug lo
         authmethods: ["wampcra"],
         authid: "carl",
         onchallenge: (_s, _m, extra) =>
-          autobahn.auth_cra.sign(autobahn.auth_cra.derive_key(secret, extra.salt as string, extra.iterations as number, extra.keylen as number), extra.challenge as string),
+          autobahn.auth_cra.sign(
+            autobahn.auth_cra.derive_key(secret, extra.salt as string, extra.iterations as number, extra.keylen as number),
+            extra.challenge as string,
+          ),
       });
     outcomes.ticket = await settle(ticketLogin(stack.wsUrl, "app", "tom", secrets.ticket));
     outcomes.ticketWrong = await settle(ticketLogin(stack.wsUrl, "app", "tom", secrets.wrongTicket));
@@ -129,10 +134,16 @@ describe("no secret in logs or audit rows (every method, real Crossbar, debug lo
         onchallenge: (_s, _m, extra) => autobahn.auth_cryptosign.sign_challenge(pair, extra as { challenge: string }),
       }),
     );
-    outcomes.scram = await settle(pyLogin({ url: stack.wsUrl, realm: "app", authmethod: "scram", authid: "sue", password: secrets.scramPassword }));
-    outcomes.scramWrong = await settle(pyLogin({ url: stack.wsUrl, realm: "app", authmethod: "scram", authid: "sue", password: secrets.scramWrong }));
+    outcomes.scram = await settle(
+      pyLogin({ url: stack.wsUrl, realm: "app", authmethod: "scram", authid: "sue", password: secrets.scramPassword }),
+    );
+    outcomes.scramWrong = await settle(
+      pyLogin({ url: stack.wsUrl, realm: "app", authmethod: "scram", authid: "sue", password: secrets.scramWrong }),
+    );
     outcomes.anonymous = await settle(connect({ url: stack.wsUrl, realm: "app", authmethods: ["anonymous"] }));
-    outcomes.tls = await settle(connectTls({ ca: ca.cert, cert: client.cert, key: client.key }, { url: wssUrl, realm: "app", authmethods: ["tls"] }));
+    outcomes.tls = await settle(
+      connectTls({ ca: ca.cert, cert: client.cert, key: client.key }, { url: wssUrl, realm: "app", authmethods: ["tls"] }),
+    );
     await stack.service!.audit.flush();
   });
 
@@ -159,7 +170,8 @@ describe("no secret in logs or audit rows (every method, real Crossbar, debug lo
 
   it("the debug log has the logins but none of the secrets", () => {
     const text = readFileSync(logFile, "utf8");
-    for (const m of ["ticket", "wampcra", "cryptosign", "scram", "anonymous", "tls"]) assert.match(text, new RegExp(`"authmethod":"${m}"`), `${m} logged`);
+    for (const m of ["ticket", "wampcra", "cryptosign", "scram", "anonymous", "tls"])
+      assert.match(text, new RegExp(`"authmethod":"${m}"`), `${m} logged`);
     assert.match(text, /"level":20/, "debug lines were written");
     for (const [name, value] of Object.entries(secrets)) {
       assert.ok(value.length >= 16, `${name} is long enough to grep for`);

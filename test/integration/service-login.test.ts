@@ -57,7 +57,12 @@ describe("wamp-authd logs in to the router with ticket or cryptosign", () => {
     ["cryptosign", { authid: "svc-key" }],
   ] as const) {
     it(`authmethod ${method}`, async () => {
-      const router = { url: `rawsocket+unix://${socketPath}`, authmethod: method, ...extra, ...(method === "cryptosign" ? { keyFile } : {}) };
+      const router = {
+        url: `rawsocket+unix://${socketPath}`,
+        authmethod: method,
+        ...extra,
+        ...(method === "cryptosign" ? { keyFile } : {}),
+      };
       const service = await stack.startService({ router });
       try {
         await stack.ready(service);

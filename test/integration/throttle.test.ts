@@ -45,7 +45,8 @@ describe("brute-force throttling (in process, real store)", () => {
     const db = store.pool;
     await admin.addRealm(db, "app");
     await admin.addRole(db, "app", "user");
-    for (const u of ["alice", "bob", "carol", "dave", "erin", "frank"]) await userWithTicket(db, { realm: "app", authid: u, role: "user" }, `${u}-ticket`);
+    for (const u of ["alice", "bob", "carol", "dave", "erin", "frank"])
+      await userWithTicket(db, { realm: "app", authid: u, role: "user" }, `${u}-ticket`);
     await userWithTicket(db, { realm: "app", authid: "dis", role: "user", disabled: true }, "dis-ticket");
     // Two "instances": separate pools and authenticators on one store.
     a = await inProcess(store.url, { throttle });
@@ -60,7 +61,8 @@ describe("brute-force throttling (in process, real store)", () => {
 
   it("locks an account after the threshold; the lockout is shared by instances, costs no KDF and looks like a wrong ticket", async () => {
     const wrong = await denialOf(a.authenticator.authenticate(["app", "alice", ticketDetails("nope", "tcp4:198.51.100.1:1")]));
-    for (let i = 0; i < 2; i++) await denialOf(b.authenticator.authenticate(["app", "alice", ticketDetails("nope", `tcp4:198.51.100.${i + 2}:1`)]));
+    for (let i = 0; i < 2; i++)
+      await denialOf(b.authenticator.authenticate(["app", "alice", ticketDetails("nope", `tcp4:198.51.100.${i + 2}:1`)]));
     // 3 failures = threshold: not locked yet, the right ticket still works... but that would clear the
     // counter, so make the 4th failure first: now locked for baseLockMs.
     await denialOf(a.authenticator.authenticate(["app", "alice", ticketDetails("nope", "tcp4:198.51.100.9:1")]));
@@ -115,7 +117,10 @@ describe("brute-force throttling (in process, real store)", () => {
     assert.equal(locked.reason, "locked out");
     assert.equal(a.hasher.kdfCalls, kdf);
     // Same user from another address is fine.
-    assert.equal((await a.authenticator.authenticate(["app", "dave", ticketDetails("dave-ticket", "tcp4:203.0.113.51:5555")])).authid, "dave");
+    assert.equal(
+      (await a.authenticator.authenticate(["app", "dave", ticketDetails("dave-ticket", "tcp4:203.0.113.51:5555")])).authid,
+      "dave",
+    );
   });
 
   it("unknown and disabled users of every method are counted (wampcra, cryptosign, scram, anonymous, tls)", async () => {
@@ -143,8 +148,13 @@ describe("brute-force throttling (in process, real store)", () => {
     const pubkey = "ef".repeat(32);
     // erin also has a cryptosign key: our answer is an allow, the router would then check the signature.
     await admin.addKeyedCredential(db, id, "cryptosign", pubkey, null, null);
-    for (let i = 0; i < 2; i++) await denialOf(a.authenticator.authenticate(["app", "erin", ticketDetails("nope", `tcp4:192.0.2.100:${i}`)]));
-    const answer = await a.authenticator.authenticate(["app", "erin", { authmethod: "cryptosign", authextra: { pubkey }, transport: { peer: "tcp4:192.0.2.100:9" } }]);
+    for (let i = 0; i < 2; i++)
+      await denialOf(a.authenticator.authenticate(["app", "erin", ticketDetails("nope", `tcp4:192.0.2.100:${i}`)]));
+    const answer = await a.authenticator.authenticate([
+      "app",
+      "erin",
+      { authmethod: "cryptosign", authextra: { pubkey }, transport: { peer: "tcp4:192.0.2.100:9" } },
+    ]);
     assert.equal(answer.authid, "erin");
     assert.equal((await failureRow(store, "account", JSON.stringify(["app", "erin"])))?.failures, 2);
     // A proven ticket login does clear it.
@@ -155,15 +165,25 @@ describe("brute-force throttling (in process, real store)", () => {
   it("the proxy header is honoured only when configured", async () => {
     const proxied = await inProcess(store.url, { throttle: { ...throttle, peerThreshold: 2, trustedProxyHeader: "X-Forwarded-For" } });
     try {
-      const viaProxy = (authid: string, xff: string) => ["app", authid, ticketDetails("bad", "tcp4:10.0.0.1:1", { "x-forwarded-for": xff })];
+      const viaProxy = (authid: string, xff: string) => [
+        "app",
+        authid,
+        ticketDetails("bad", "tcp4:10.0.0.1:1", { "x-forwarded-for": xff }),
+      ];
       for (let i = 0; i < 3; i++) await denialOf(proxied.authenticator.authenticate(viaProxy(`g${i}`, "198.18.0.7, 10.0.0.1")));
       assert.equal((await failureRow(store, "peer", "198.18.0.7"))?.failures, 3);
       assert.equal(await failureRow(store, "peer", "10.0.0.1"), null, "the proxy's own address is not blamed");
       // Another client behind the same proxy is not locked out.
-      const frank = await proxied.authenticator.authenticate(["app", "frank", ticketDetails("frank-ticket", "tcp4:10.0.0.1:1", { "x-forwarded-for": "198.18.0.8" })]);
+      const frank = await proxied.authenticator.authenticate([
+        "app",
+        "frank",
+        ticketDetails("frank-ticket", "tcp4:10.0.0.1:1", { "x-forwarded-for": "198.18.0.8" }),
+      ]);
       assert.equal(frank.authid, "frank");
       // Without the setting, a client-sent header is ignored: the transport peer counts.
-      await denialOf(a.authenticator.authenticate(["app", "g9", ticketDetails("bad", "tcp4:10.9.9.9:1", { "x-forwarded-for": "198.18.0.99" })]));
+      await denialOf(
+        a.authenticator.authenticate(["app", "g9", ticketDetails("bad", "tcp4:10.9.9.9:1", { "x-forwarded-for": "198.18.0.99" })]),
+      );
       assert.equal(await failureRow(store, "peer", "198.18.0.99"), null);
       assert.equal((await failureRow(store, "peer", "10.9.9.9"))?.failures, 1);
     } finally {

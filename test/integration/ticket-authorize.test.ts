@@ -15,13 +15,22 @@ describe("ticket logins and authorization through a real Crossbar", () => {
     await admin.addRole(db, "app", "user");
     await admin.addRole(db, "app", "guest");
     await admin.addRole(db, "other", "user");
-    await admin.grant(db, "app", "user", { uri: "com.example.", match: "prefix", allow: ["call", "register", "subscribe", "publish"], discloseCaller: true });
+    await admin.grant(db, "app", "user", {
+      uri: "com.example.",
+      match: "prefix",
+      allow: ["call", "register", "subscribe", "publish"],
+      discloseCaller: true,
+    });
     await admin.grant(db, "app", "user", { uri: "com.example.secret", match: "exact", allow: [] });
     await admin.grant(db, "app", "guest", { uri: "com.example.public.", match: "prefix", allow: ["subscribe"] });
     await userWithTicket(db, { realm: "app", authid: "alice", role: "user", extra: { team: "blue" } }, "alice-ticket");
     await userWithTicket(db, { realm: "app", authid: "gus", role: "guest" }, "gus-ticket");
     await userWithTicket(db, { realm: "app", authid: "bob", role: "user", disabled: true }, "bob-ticket");
-    await userWithTicket(db, { realm: "app", authid: "dave", role: "user", authidOverride: "dave@other", realmOverride: "other" }, "dave-ticket");
+    await userWithTicket(
+      db,
+      { realm: "app", authid: "dave", role: "user", authidOverride: "dave@other", realmOverride: "other" },
+      "dave-ticket",
+    );
     await stack.service!.reload();
   });
 

@@ -82,7 +82,9 @@ describe("migrate", () => {
       /check constraint/,
     );
     await assert.rejects(
-      store.pool.query("INSERT INTO authd.users (realm_id, authid, role) SELECT id, 'eve', 'trusted' FROM authd.realms WHERE name = 'r_trusted'"),
+      store.pool.query(
+        "INSERT INTO authd.users (realm_id, authid, role) SELECT id, 'eve', 'trusted' FROM authd.realms WHERE name = 'r_trusted'",
+      ),
       /check constraint/,
     );
   });

@@ -40,7 +40,10 @@ describe("admin input parsing", () => {
   });
 
   it("the cache warning says what it takes to apply a change", () => {
-    assert.match(cacheWarning("app", "user", "a.", "prefix"), /router-wide.*cannot purge.*This change reaches the router only when Crossbar restarts/);
+    assert.match(
+      cacheWarning("app", "user", "a.", "prefix"),
+      /router-wide.*cannot purge.*This change reaches the router only when Crossbar restarts/,
+    );
     assert.match(cacheWarning("app", "user", "a.", "prefix", false), /A change to it reaches.*reconnecting sessions does not help/);
   });
 });

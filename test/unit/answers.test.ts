@@ -31,7 +31,20 @@ describe("precompiled answers", () => {
 
   it("the authorizer hands the router that answer; unknown roles and malformed calls are denied uncached", () => {
     const index = PermissionIndex.fromRows([
-      { realm: "app", role: "user", id: "1", uri: "com.x.", match: "prefix", allow_call: true, allow_register: false, allow_publish: false, allow_subscribe: false, disclose_caller: true, disclose_publisher: false, cache: true },
+      {
+        realm: "app",
+        role: "user",
+        id: "1",
+        uri: "com.x.",
+        match: "prefix",
+        allow_call: true,
+        allow_register: false,
+        allow_publish: false,
+        allow_subscribe: false,
+        disclose_caller: true,
+        disclose_publisher: false,
+        cache: true,
+      },
     ]);
     const metrics = createMetrics();
     const a = new Authorizer(() => index, createLogger("silent"), authorizeObserver(metrics.authorize));
@@ -52,11 +65,15 @@ describe("authorizeObserver", () => {
     for (let i = 0; i < 20; i++) observe({ realm: "app", role: "user", action: `junk${i}`, allow: false, ms: 0.1 });
     const { values } = await metrics.authorize.get();
     const count = (action: string, outcome: string) =>
-      values.find((v) => v.metricName === "authd_authorize_seconds_count" && v.labels.action === action && v.labels.outcome === outcome)?.value;
+      values.find((v) => v.metricName === "authd_authorize_seconds_count" && v.labels.action === action && v.labels.outcome === outcome)
+        ?.value;
     assert.equal(count("call", "allow"), 2);
     assert.equal(count("call", "deny"), 1);
     assert.equal(count("invalid", "deny"), 20);
-    assert.equal(values.some((v) => String(v.labels.action).startsWith("junk")), false);
+    assert.equal(
+      values.some((v) => String(v.labels.action).startsWith("junk")),
+      false,
+    );
   });
 });
 
@@ -76,6 +93,9 @@ describe("hash thread priority", () => {
     assert.equal(await hasher.verify(phc, "secret"), true);
     const nices = workerNices();
     assert.ok(nices.length > 0, "libuv worker threads exist once a hash ran");
-    assert.ok(nices.every((n) => n === 7), `worker nice values: ${nices.join(",")}`);
+    assert.ok(
+      nices.every((n) => n === 7),
+      `worker nice values: ${nices.join(",")}`,
+    );
   });
 });

@@ -78,8 +78,22 @@ describe("parseCidr / cidrContains", () => {
       const [net, prefix] = b.split("/");
       list.addSubnet(net!, Number(prefix), net!.includes(":") ? "ipv6" : "ipv4");
     }
-    const samples = ["10.1.1.1", "11.1.1.1", "192.168.5.5", "192.169.0.1", "172.31.255.255", "172.32.0.0", "127.0.0.1", "127.0.0.2",
-      "2001:db8:0:1::1", "2001:db8:1::1", "::1", "::2", "fd12::1", "fe00::1"];
+    const samples = [
+      "10.1.1.1",
+      "11.1.1.1",
+      "192.168.5.5",
+      "192.169.0.1",
+      "172.31.255.255",
+      "172.32.0.0",
+      "127.0.0.1",
+      "127.0.0.2",
+      "2001:db8:0:1::1",
+      "2001:db8:1::1",
+      "::1",
+      "::2",
+      "fd12::1",
+      "fe00::1",
+    ];
     for (const s of samples) {
       assert.equal(ipInCidrs(s, blocks), list.check(s, s.includes(":") ? "ipv6" : "ipv4"), s);
     }
@@ -108,7 +122,19 @@ describe("peerIp (Crossbar's details.transport.peer)", () => {
   });
 
   it("gives null for peers without an IP address or garbage", () => {
-    for (const p of ["unix", "unix:/tmp/x.sock", "process:1234", "pipe", "unknown", "", null, undefined, "tcp4:::1:80", "tcp4:1.2.3.4", "tcp4:999.1.1.1:80"]) {
+    for (const p of [
+      "unix",
+      "unix:/tmp/x.sock",
+      "process:1234",
+      "pipe",
+      "unknown",
+      "",
+      null,
+      undefined,
+      "tcp4:::1:80",
+      "tcp4:1.2.3.4",
+      "tcp4:999.1.1.1:80",
+    ]) {
       assert.equal(peerIp(p), null, String(p));
     }
   });
@@ -124,6 +150,9 @@ describe("peerAddress (throttle key of a client)", () => {
     const proxied = parseTransport({ peer: "tcp4:10.0.0.1:1", http_headers_received: { "x-forwarded-for": "192.0.2.9, 10.0.0.1" } });
     assert.equal(peerAddress(proxied, "X-Forwarded-For"), "192.0.2.9");
     assert.equal(peerAddress(proxied), "10.0.0.1");
-    assert.equal(peerAddress(parseTransport({ peer: "tcp4:10.0.0.1:1", http_headers_received: { "x-forwarded-for": "junk" } }), "x-forwarded-for"), "10.0.0.1");
+    assert.equal(
+      peerAddress(parseTransport({ peer: "tcp4:10.0.0.1:1", http_headers_received: { "x-forwarded-for": "junk" } }), "x-forwarded-for"),
+      "10.0.0.1",
+    );
   });
 });

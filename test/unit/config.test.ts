@@ -22,7 +22,9 @@ describe("loadConfig", () => {
   });
 
   it("reads AUTHD_ env vars, with lists comma separated", () => {
-    const c = loadConfig({ env: { AUTHD_ROUTER_REALMS: "app1, app2", AUTHD_ROUTER_URL: "ws://127.0.0.1:8080/ws", AUTHD_DEADLINE_MS: "1500" } });
+    const c = loadConfig({
+      env: { AUTHD_ROUTER_REALMS: "app1, app2", AUTHD_ROUTER_URL: "ws://127.0.0.1:8080/ws", AUTHD_DEADLINE_MS: "1500" },
+    });
     assert.deepEqual(c.router.realms, ["app1", "app2"]);
     assert.equal(c.router.url, "ws://127.0.0.1:8080/ws");
     assert.equal(c.deadlineMs, 1500);
@@ -41,12 +43,15 @@ describe("loadConfig", () => {
 
   it("rejects an unknown key with one line naming it", () => {
     const f = file("bad.json", JSON.stringify({ router: { urll: "ws://x" } }));
-    assert.throws(() => loadConfig({ file: f, env: {} }), (e: unknown) => {
-      assert.ok(e instanceof ConfigError);
-      assert.match(e.message, /router\.urll/);
-      assert.ok(!e.message.includes("\n"));
-      return true;
-    });
+    assert.throws(
+      () => loadConfig({ file: f, env: {} }),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.match(e.message, /router\.urll/);
+        assert.ok(!e.message.includes("\n"));
+        return true;
+      },
+    );
   });
 
   it("rejects procedure URIs that break Crossbar's strict URI rule", () => {

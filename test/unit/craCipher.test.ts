@@ -53,7 +53,15 @@ describe("CraCipher (AES-256-GCM)", () => {
   it("malformed data is a CraDecryptError, never a crash", () => {
     const c = new CraCipher([key("k1")]);
     const e = c.encrypt("secret");
-    for (const bad of [{}, { ...e, key_id: "nope" }, { ...e, key_id: 5 }, { ...e, iv: "***" }, { ...e, iv: "AAAA" }, { ...e, tag: null }, { ...e, ciphertext: 42 }]) {
+    for (const bad of [
+      {},
+      { ...e, key_id: "nope" },
+      { ...e, key_id: 5 },
+      { ...e, iv: "***" },
+      { ...e, iv: "AAAA" },
+      { ...e, tag: null },
+      { ...e, ciphertext: 42 },
+    ]) {
       assert.throws(() => c.decrypt(bad as never), CraDecryptError, JSON.stringify(bad));
     }
   });
@@ -87,7 +95,10 @@ describe("CRA key files", () => {
     const a = hex();
     const b = hex().toUpperCase();
     const keys = parseCraKeys(`# current first\n\nnew:${a}\r\n  old:${b}  \n`, "test");
-    assert.deepEqual(keys.map((k) => k.id), ["new", "old"]);
+    assert.deepEqual(
+      keys.map((k) => k.id),
+      ["new", "old"],
+    );
     assert.equal(keys[0]!.key.toString("hex"), a);
     assert.equal(keys[1]!.key.toString("hex"), b.toLowerCase());
   });
@@ -130,7 +141,10 @@ describe("WAMP-CRA credentials and answers", () => {
     const salt = { salt: "salt123", iterations: 100, keylen: 16 };
     assert.equal(deriveCraKey("secret1", salt), "prq7+YkJ1/KlW1X0YczMHw==");
     assert.equal(deriveCraKey("secret2", salt), "LG5/FwnS5WvgmlEyLPk/pQ==");
-    assert.equal(deriveCraKey("pässwörd", { salt: "sålt", iterations: 1000, keylen: 32 }), autobahn.auth_cra.derive_key("pässwörd", "sålt", 1000, 32));
+    assert.equal(
+      deriveCraKey("pässwörd", { salt: "sålt", iterations: 1000, keylen: 32 }),
+      autobahn.auth_cra.derive_key("pässwörd", "sålt", 1000, 32),
+    );
   });
 
   it("a salted credential: plain mode answers the secret, derived mode the PBKDF2 key, both with the parameters", () => {

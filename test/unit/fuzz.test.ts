@@ -134,9 +134,17 @@ class Gen {
     return {
       type: this.chance(0.8) ? "websocket" : this.value(),
       // Mostly distinct addresses, so the per-address lockout does not swallow everything.
-      peer: this.chance(0.7) ? this.pick([`tcp4:10.${this.int(256)}.${this.int(256)}.${this.int(256)}:5000`, "tcp6:[2001:db8::1]:1", "unix"]) : this.value(),
-      http_headers_received: this.chance(0.5) ? { "x-forwarded-for": this.chance(0.5) ? "192.0.2.1, 10.0.0.1" : this.value() } : this.value(),
-      peer_cert: this.chance(0.7) ? undefined : this.chance(0.5) ? { sha256: this.string(), subject: this.value(), issuer: this.value() } : this.value(),
+      peer: this.chance(0.7)
+        ? this.pick([`tcp4:10.${this.int(256)}.${this.int(256)}.${this.int(256)}:5000`, "tcp6:[2001:db8::1]:1", "unix"])
+        : this.value(),
+      http_headers_received: this.chance(0.5)
+        ? { "x-forwarded-for": this.chance(0.5) ? "192.0.2.1, 10.0.0.1" : this.value() }
+        : this.value(),
+      peer_cert: this.chance(0.7)
+        ? undefined
+        : this.chance(0.5)
+          ? { sha256: this.string(), subject: this.value(), issuer: this.value() }
+          : this.value(),
     };
   }
 
@@ -160,20 +168,32 @@ class Gen {
       const details: Record<string, unknown> = {
         authmethod: this.pick(["ticket", "ticket", "wampcra", "cryptosign", "scram", "tls", "anonymous"]),
         ticket: this.string().slice(0, 200),
-        authextra: this.chance(0.5) ? {} : { pubkey: this.chance(0.5) ? "cd".repeat(32) : this.string(), nonce: this.string(), channel_binding: null },
+        authextra: this.chance(0.5)
+          ? {}
+          : { pubkey: this.chance(0.5) ? "cd".repeat(32) : this.string(), nonce: this.string(), channel_binding: null },
         transport: { type: "websocket", peer: `tcp4:10.${this.int(256)}.${this.int(256)}.${this.int(256)}:${this.int(65536)}` },
         session: this.int(2 ** 31),
       };
       if (this.chance(0.5)) details[this.pick(Object.keys(details))] = this.value();
-      return [this.pick(["app", "app", "authd", "nope"]), this.pick(["alice", "bob-disabled", `nobody${this.int(5000)}`, "cra-less", "carol\u0000"]), details];
+      return [
+        this.pick(["app", "app", "authd", "nope"]),
+        this.pick(["alice", "bob-disabled", `nobody${this.int(5000)}`, "cra-less", "carol\u0000"]),
+        details,
+      ];
     }
     const realm = this.chance(0.5) ? this.pick(["app", "authd", "nope"]) : this.chance(0.5) ? this.scalar() : this.value();
-    const authid = this.chance(0.5) ? this.pick(["alice", "bob-disabled", `nobody${this.int(5000)}`, "cra-less"]) : this.chance(0.5) ? this.scalar() : this.value();
-    const details: Record<string, unknown> =
-      this.chance(0.1)
-        ? (JSON.parse(`{"__proto__": {"authmethod": "ticket", "ticket": "alice-real-ticket"}}`) as Record<string, unknown>)
-        : {};
-    if (this.chance(0.9)) details.authmethod = this.chance(0.8) ? this.pick(["ticket", "wampcra", "cryptosign", "scram", "tls", "anonymous", "cookie", ""]) : this.value();
+    const authid = this.chance(0.5)
+      ? this.pick(["alice", "bob-disabled", `nobody${this.int(5000)}`, "cra-less"])
+      : this.chance(0.5)
+        ? this.scalar()
+        : this.value();
+    const details: Record<string, unknown> = this.chance(0.1)
+      ? (JSON.parse(`{"__proto__": {"authmethod": "ticket", "ticket": "alice-real-ticket"}}`) as Record<string, unknown>)
+      : {};
+    if (this.chance(0.9))
+      details.authmethod = this.chance(0.8)
+        ? this.pick(["ticket", "wampcra", "cryptosign", "scram", "tls", "anonymous", "cookie", ""])
+        : this.value();
     if (this.chance(0.6)) details.ticket = this.chance(0.7) ? this.string() : this.value();
     if (this.chance(0.7)) details.authextra = this.authextra();
     if (this.chance(0.8)) details.transport = this.transport();
@@ -222,7 +242,8 @@ class Gen {
           () => ["call"],
           () => ({ toString: "call" }),
         ])();
-        if (typeof action === "string" && ["call", "register", "publish", "subscribe"].includes(action)) return [goodSession(), goodUri(), 42, {}];
+        if (typeof action === "string" && ["call", "register", "publish", "subscribe"].includes(action))
+          return [goodSession(), goodUri(), 42, {}];
         return [goodSession(), goodUri(), action, this.value()];
       }
       default:
@@ -293,7 +314,11 @@ describe("fuzzing the router-facing handlers (real Postgres store)", () => {
     assert.equal(counts.allowed, 0);
     assert.equal(counts.denied, AUTHENTICATE_CASES);
     // The handler still works for a real login afterwards (carol was never targeted).
-    const ok = await ip.authenticator.authenticate(["app", "carol", { authmethod: "ticket", ticket: "carol-real-ticket-e2d4", transport: { peer: "tcp4:192.0.2.50:1" } }]);
+    const ok = await ip.authenticator.authenticate([
+      "app",
+      "carol",
+      { authmethod: "ticket", ticket: "carol-real-ticket-e2d4", transport: { peer: "tcp4:192.0.2.50:1" } },
+    ]);
     assert.equal(ok.role, "user");
     // The payloads did reach the store-backed paths, not only the parser.
     assert.ok(ip.hasher.kdfCalls > AUTHENTICATE_CASES / 200, `KDF ran ${ip.hasher.kdfCalls} times`);
@@ -313,7 +338,10 @@ describe("fuzzing the router-facing handlers (real Postgres store)", () => {
     }
     assert.equal(allowed, 0);
     // And the same index allows a well-formed request.
-    assert.equal(ip.authorizer.authorize("app", [{ session: 1, authid: "alice", authrole: "user" }, "com.example.echo", "call", {}]).allow, true);
+    assert.equal(
+      ip.authorizer.authorize("app", [{ session: 1, authid: "alice", authrole: "user" }, "com.example.echo", "call", {}]).allow,
+      true,
+    );
   });
 });
 

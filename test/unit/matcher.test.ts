@@ -19,10 +19,7 @@ describe("RoleMatcher", () => {
   });
 
   it("prefix rules are plain string prefixes and the longest wins", () => {
-    const m = new RoleMatcher([
-      rule("com.", "prefix", ["call"]),
-      rule("com.example.", "prefix", ["subscribe"]),
-    ]);
+    const m = new RoleMatcher([rule("com.", "prefix", ["call"]), rule("com.example.", "prefix", ["subscribe"])]);
     assert.equal(m.decide("com.other.x", "call").allow, true);
     assert.equal(m.decide("com.example.x", "call").allow, false, "longer prefix decides, and it does not allow call");
     assert.equal(m.decide("com.example.x", "subscribe").allow, true);

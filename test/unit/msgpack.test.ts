@@ -52,7 +52,26 @@ const SAMPLES: unknown[] = [
   { a: 1, b: "two", c: [true, null], d: { e: {} } },
   Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, i])),
   // an authorize INVOCATION as Crossbar sends it
-  [68, 12345, 67890, {}, [{ session: 7309124371712358, authid: "alice", authrole: "user", authmethod: "ticket", authprovider: "dynamic", authextra: { team: "blue" }, transport: { type: "websocket", peer: "tcp4:127.0.0.1:5555", channel_id: {} } }, "com.example.ping", "call", { match: "exact" }]],
+  [
+    68,
+    12345,
+    67890,
+    {},
+    [
+      {
+        session: 7309124371712358,
+        authid: "alice",
+        authrole: "user",
+        authmethod: "ticket",
+        authprovider: "dynamic",
+        authextra: { team: "blue" },
+        transport: { type: "websocket", peer: "tcp4:127.0.0.1:5555", channel_id: {} },
+      },
+      "com.example.ping",
+      "call",
+      { match: "exact" },
+    ],
+  ],
 ];
 
 describe("msgpack codec", () => {

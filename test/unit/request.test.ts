@@ -72,6 +72,11 @@ describe("parseAuthRequest", () => {
       [42, "alice", details],
       ["app", "a".repeat(300), details],
     ];
-    for (const args of bad) assert.throws(() => parseAuthRequest(args), (e: unknown) => e instanceof AuthError && e.uri === "wamp.error.not_authorized", JSON.stringify(args)?.slice(0, 80));
+    for (const args of bad)
+      assert.throws(
+        () => parseAuthRequest(args),
+        (e: unknown) => e instanceof AuthError && e.uri === "wamp.error.not_authorized",
+        JSON.stringify(args)?.slice(0, 80),
+      );
   });
 });

@@ -20,7 +20,10 @@ describe("bounded argon2 work", () => {
       ),
     );
     assert.equal(max, 3);
-    assert.deepEqual(done, Array.from({ length: 20 }, (_, i) => i));
+    assert.deepEqual(
+      done,
+      Array.from({ length: 20 }, (_, i) => i),
+    );
     assert.equal(gate.running, 0);
     assert.equal(gate.pending, 0);
   });

@@ -11,7 +11,9 @@ export function registerCheck(program: Command): void {
     .option("--role <role>", "a role of the realm")
     .option("--json", "machine-readable output")
     .action(async (realm: string, uri: string, action: string, o: { authid?: string; role?: string; json?: boolean }, c: Command) => {
-      const r = await withAdmin(c.optsWithGlobals<GlobalOptions>(), (ctx) => check(ctx, { realm, uri, action, authid: o.authid, role: o.role }));
+      const r = await withAdmin(c.optsWithGlobals<GlobalOptions>(), (ctx) =>
+        check(ctx, { realm, uri, action, authid: o.authid, role: o.role }),
+      );
       if (o.json) {
         const { warnings: _w, ...out } = r;
         printJson(out);

@@ -10,7 +10,9 @@ function printPlan(plan: ImportPlan): void {
     for (const ro of r.roles) {
       lines.push(`  role ${ro.name}: ${ro.rules.length} rule(s)`);
       for (const rule of ro.rules) {
-        lines.push(`    ${rule.match.padEnd(8)} ${rule.uri === "" ? '""' : rule.uri}  allow=${rule.allow.join(",") || "none"}${rule.cache ? " cache" : ""}`);
+        lines.push(
+          `    ${rule.match.padEnd(8)} ${rule.uri === "" ? '""' : rule.uri}  allow=${rule.allow.join(",") || "none"}${rule.cache ? " cache" : ""}`,
+        );
       }
     }
   }

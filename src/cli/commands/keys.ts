@@ -11,7 +11,13 @@ function show(rows: CredentialInfo[], json: boolean | undefined, keyHeader: stri
   if (json) return printJson(rows.map(({ id: _id, ...r }) => r));
   printTable(
     [keyHeader, "LABEL", "EXPIRES", "REVOKED", "PINS"],
-    rows.map((r) => [r.lookup ?? "-", r.label ?? "-", isoOrDash(r.expires_at), yesNo(r.revoked), Object.keys(r.pins).length ? JSON.stringify(r.pins) : "-"]),
+    rows.map((r) => [
+      r.lookup ?? "-",
+      r.label ?? "-",
+      isoOrDash(r.expires_at),
+      yesNo(r.revoked),
+      Object.keys(r.pins).length ? JSON.stringify(r.pins) : "-",
+    ]),
   );
 }
 
@@ -54,13 +60,26 @@ export function registerKeys(program: Command): void {
     .option("--subject-cn <cn>", "also require this subject common name")
     .option("--label <text>", "what the certificate is for")
     .option("--expires <date>", "ISO 8601 date or time after which the binding no longer logs in")
-    .action(async (realm: string, authid: string, fp: string, o: { issuerCn?: string; subjectCn?: string; label?: string; expires?: string }, c: Command) => {
-      const expiresAt = expiry(o.expires);
-      await withAdmin(g(c), (ctx) =>
-        keys.bindCertificate(ctx, realm, authid, fp, { issuerCn: o.issuerCn ?? null, subjectCn: o.subjectCn ?? null, label: o.label ?? null, expiresAt }),
-      );
-      process.stdout.write(`certificate ${keys.fingerprint(fp)} bound to ${authid} in realm ${realm}\n`);
-    });
+    .action(
+      async (
+        realm: string,
+        authid: string,
+        fp: string,
+        o: { issuerCn?: string; subjectCn?: string; label?: string; expires?: string },
+        c: Command,
+      ) => {
+        const expiresAt = expiry(o.expires);
+        await withAdmin(g(c), (ctx) =>
+          keys.bindCertificate(ctx, realm, authid, fp, {
+            issuerCn: o.issuerCn ?? null,
+            subjectCn: o.subjectCn ?? null,
+            label: o.label ?? null,
+            expiresAt,
+          }),
+        );
+        process.stdout.write(`certificate ${keys.fingerprint(fp)} bound to ${authid} in realm ${realm}\n`);
+      },
+    );
 
   tls
     .command("unbind <realm> <authid> <fingerprint>")

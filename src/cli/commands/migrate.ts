@@ -12,7 +12,9 @@ export function registerMigrate(program: Command): void {
       await withStore(g, async (pool, log) => {
         const r = await migrate(pool, log, { dataDir: opts.dataDir });
         process.stdout.write(
-          r.applied.length ? r.applied.map((m) => `applied ${m}`).join("\n") + "\n" : `up to date (${r.skipped} migrations already applied)\n`,
+          r.applied.length
+            ? r.applied.map((m) => `applied ${m}`).join("\n") + "\n"
+            : `up to date (${r.skipped} migrations already applied)\n`,
         );
       });
     });

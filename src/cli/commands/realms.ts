@@ -49,16 +49,24 @@ export function registerRealms(program: Command): void {
     .option("--any-address", "clear the CIDR list")
     .option("--authid <authid>", "fixed authid for anonymous sessions (default: the router's random one)")
     .option("--extra <json>", "authextra object for anonymous sessions")
-    .action(async (realm: string, o: { allow?: boolean; deny?: boolean; role?: string; cidr: string[]; anyAddress?: boolean; authid?: string; extra?: string }, c: Command) => {
-      const change: realms.AnonymousChange = {};
-      if (o.allow && o.deny) throw new CliError("give --allow or --deny, not both");
-      if (o.allow || o.deny) change.allowed = !!o.allow;
-      if (o.role !== undefined) change.role = o.role;
-      if (o.cidr.length > 0) change.cidrs = o.cidr;
-      if (o.anyAddress) change.cidrs = [];
-      if (o.authid !== undefined) change.authid = o.authid === "" ? null : o.authid;
-      if (o.extra !== undefined) change.extra = jsonObject(o.extra, "--extra");
-      const p = await withAdmin(g(c), (ctx) => realms.setAnonymous(ctx, realm, change));
-      process.stdout.write(`realm ${realm}: anonymous ${p.allowed ? `allowed as role ${p.role}` : "denied"}${p.cidrs.length ? ` from ${p.cidrs.join(", ")}` : ""}\n`);
-    });
+    .action(
+      async (
+        realm: string,
+        o: { allow?: boolean; deny?: boolean; role?: string; cidr: string[]; anyAddress?: boolean; authid?: string; extra?: string },
+        c: Command,
+      ) => {
+        const change: realms.AnonymousChange = {};
+        if (o.allow && o.deny) throw new CliError("give --allow or --deny, not both");
+        if (o.allow || o.deny) change.allowed = !!o.allow;
+        if (o.role !== undefined) change.role = o.role;
+        if (o.cidr.length > 0) change.cidrs = o.cidr;
+        if (o.anyAddress) change.cidrs = [];
+        if (o.authid !== undefined) change.authid = o.authid === "" ? null : o.authid;
+        if (o.extra !== undefined) change.extra = jsonObject(o.extra, "--extra");
+        const p = await withAdmin(g(c), (ctx) => realms.setAnonymous(ctx, realm, change));
+        process.stdout.write(
+          `realm ${realm}: anonymous ${p.allowed ? `allowed as role ${p.role}` : "denied"}${p.cidrs.length ? ` from ${p.cidrs.join(", ")}` : ""}\n`,
+        );
+      },
+    );
 }

@@ -53,16 +53,28 @@ export function registerRoles(program: Command): void {
   grants
     .command("add <realm> <role> <uri>")
     .alias("grant")
-    .description("add or replace the rule (role, uri, match). Without --match, Crossbar's starred form decides: a.b.* = prefix, a.*.c = wildcard")
+    .description(
+      "add or replace the rule (role, uri, match). Without --match, Crossbar's starred form decides: a.b.* = prefix, a.*.c = wildcard",
+    )
     .option("--match <kind>", "exact, prefix or wildcard")
     .requiredOption("--allow <actions>", `comma list of ${ACTIONS.join(", ")}; or all, none`)
     .option("--disclose [which]", "disclose the caller/publisher identity: caller, publisher (default both)")
     .option("--cache", "let the router cache the decision (it cannot be purged: see the warning)")
-    .action(async (realm: string, role: string, uri: string, o: { match?: string; allow: string; disclose?: string | boolean; cache?: boolean }, c: Command) => {
-      const r = await withAdmin(g(c), (ctx) => roles.grant(ctx, realm, role, { uri, match: o.match, allow: actions(o.allow), ...discloseFlags(o.disclose), cache: !!o.cache }));
-      process.stdout.write(`${r.replaced ? "replaced" : "added"} ${r.match} rule "${r.uri}" for role ${role} in realm ${realm}\n`);
-      for (const w of r.warnings) warn(w);
-    });
+    .action(
+      async (
+        realm: string,
+        role: string,
+        uri: string,
+        o: { match?: string; allow: string; disclose?: string | boolean; cache?: boolean },
+        c: Command,
+      ) => {
+        const r = await withAdmin(g(c), (ctx) =>
+          roles.grant(ctx, realm, role, { uri, match: o.match, allow: actions(o.allow), ...discloseFlags(o.disclose), cache: !!o.cache }),
+        );
+        process.stdout.write(`${r.replaced ? "replaced" : "added"} ${r.match} rule "${r.uri}" for role ${role} in realm ${realm}\n`);
+        for (const w of r.warnings) warn(w);
+      },
+    );
 
   grants
     .command("remove <realm> <role> <uri>")

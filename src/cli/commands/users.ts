@@ -17,13 +17,28 @@ export function registerUsers(program: Command): void {
     .option("--authid-override <authid>", "authid the session gets instead of the login authid")
     .option("--realm-override <realm>", "realm the session is moved to")
     .option("--disabled", "create the user disabled")
-    .action(async (realm: string, authid: string, o: { role: string; extra: string; authidOverride?: string; realmOverride?: string; disabled?: boolean }, c: Command) => {
-      const extra = jsonObject(o.extra, "--extra");
-      await withAdmin(g(c), (ctx) =>
-        users.addUser(ctx, { realm, authid, role: o.role, extra, authidOverride: o.authidOverride ?? null, realmOverride: o.realmOverride ?? null, disabled: !!o.disabled }),
-      );
-      process.stdout.write(`user ${authid} added to realm ${realm} with role ${o.role}\n`);
-    });
+    .action(
+      async (
+        realm: string,
+        authid: string,
+        o: { role: string; extra: string; authidOverride?: string; realmOverride?: string; disabled?: boolean },
+        c: Command,
+      ) => {
+        const extra = jsonObject(o.extra, "--extra");
+        await withAdmin(g(c), (ctx) =>
+          users.addUser(ctx, {
+            realm,
+            authid,
+            role: o.role,
+            extra,
+            authidOverride: o.authidOverride ?? null,
+            realmOverride: o.realmOverride ?? null,
+            disabled: !!o.disabled,
+          }),
+        );
+        process.stdout.write(`user ${authid} added to realm ${realm} with role ${o.role}\n`);
+      },
+    );
 
   cmd
     .command("list <realm>")
