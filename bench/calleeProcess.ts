@@ -11,6 +11,7 @@ import { autobahn } from "../src/router/wamp.js";
 const [socketPath, realm] = process.argv.slice(2) as [string, string];
 const ALLOW = { allow: true, disclose: false, cache: false };
 const connection = new autobahn.Connection({
+  use_es6_promises: true,
   transports: [{ type: "rawsocket", path: socketPath }],
   realm,
   authmethods: ["anonymous"],

@@ -57,7 +57,7 @@ export function forkChild(script: string, args: string[]): Child {
           type,
           resolve: (m) => {
             clearTimeout(timer);
-            resolve(m as T);
+            resolve(m);
           },
           reject: (e) => {
             clearTimeout(timer);

@@ -65,7 +65,7 @@ export async function closedLoop(
       } catch (err) {
         errors++;
         firstError ??= err;
-        if (errors > 100) throw new Error(`too many failed calls; first: ${describe(firstError)}`);
+        if (errors > 100) throw new Error(`too many failed calls; first: ${describe(firstError)}`, { cause: err });
       }
     }
   };
@@ -78,7 +78,7 @@ export async function closedLoop(
 
 export function describe(err: unknown): string {
   if (err instanceof Error) return err.message;
-  if (typeof err === "object" && err !== null && "error" in err) return String((err as { error: unknown }).error);
+  if (typeof err === "object" && err !== null && "error" in err) return String(err.error);
   return String(err);
 }
 

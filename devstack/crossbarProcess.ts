@@ -111,6 +111,7 @@ export async function findCrossbar(): Promise<string> {
       throw new Error(
         `crossbar is not available: \`bash scripts/ensure-crossbar.sh\` failed (exit ${String(err.code ?? err.signal)}). ` +
           `Set AUTHD_CROSSBAR to a crossbar executable, or fix the install.\n${stderr || (err.message ?? "")}`,
+        { cause: e },
       );
     }
     const path = stdout.trim().split("\n").pop()?.trim() ?? "";
@@ -383,8 +384,8 @@ class CrossbarProcess implements CrossbarHandle {
         this.causes.push(line.length > 500 ? `${line.slice(0, 500)}...` : line);
       }
     };
-    lineReader(child.stdout!, onLine);
-    lineReader(child.stderr!, onLine);
+    lineReader(child.stdout, onLine);
+    lineReader(child.stderr, onLine);
     child.on("exit", (code, signal) => {
       this.exit = { code, signal };
       this.ring.add(`[crossbarProcess] controller ${String(child.pid)} exited (code=${String(code)}, signal=${String(signal)})`);

@@ -190,7 +190,7 @@ export class Service {
       this.log.debug({ audit, counters }, "housekeeping done");
       return { audit, counters };
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, "housekeeping failed");
+      this.log.warn({ err }, "housekeeping failed");
       return null;
     }
   }
@@ -261,7 +261,7 @@ export class Service {
       this.reload().then(
         () => this.killChangedRoles(),
         (err: Error) => {
-          this.log.error({ err: err.message }, "reloading permissions failed; retrying");
+          this.log.error({ err }, "reloading permissions failed; retrying");
           this.scheduleReload(1000);
         },
       );
@@ -293,7 +293,7 @@ export class Service {
     try {
       for (const r of await listRealms(this.pool)) this.serveAuthorizer(r.name);
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, "listing realms failed");
+      this.log.warn({ err }, "listing realms failed");
     }
   }
 
@@ -310,7 +310,7 @@ export class Service {
         const role = await roleById(this.pool, id);
         if (role?.kill_on_change) await this.revoker.byAuthrole(role.realm, role.name);
       } catch (err) {
-        this.log.error({ roleId: id, err: (err as Error).message }, "kill-on-change lookup failed");
+        this.log.error({ roleId: id, err }, "kill-on-change lookup failed");
       }
     }
   }

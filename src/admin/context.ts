@@ -4,10 +4,11 @@ import type { Config } from "../config/load.js";
 import { inTransaction } from "../store/adminQueries.js";
 import { insertAudit } from "../store/auditQueries.js";
 import type { Queryable } from "../store/queries.js";
+import { AuthdError } from "../errors/base.js";
 
 /** A mistake in what the operator asked for (bad name, bad value, missing row): one line, exit 1. */
-export class AdminError extends Error {
-  override name = "AdminError";
+export class AdminError extends AuthdError {
+  readonly code = "ADMIN_INVALID_INPUT";
 }
 
 export interface AdminContext {

@@ -19,7 +19,7 @@ export class AuditRecorder {
   record(e: AuditEntry): void {
     if (!this.enabled) return;
     const p = insertAudit(this.db, e)
-      .catch((err: Error) => this.log.warn({ err: err.message, kind: e.kind }, "audit write failed"))
+      .catch((err: unknown) => this.log.warn({ err, kind: e.kind }, "audit write failed"))
       .finally(() => this.pending.delete(p));
     this.pending.add(p);
   }

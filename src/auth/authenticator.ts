@@ -103,10 +103,10 @@ export class Authenticator {
 
 export function toAuthError(err: unknown): AuthError {
   if (err instanceof AuthError) return err;
-  if (err instanceof DeadlineError) return unavailable(err.message);
+  if (err instanceof DeadlineError) return unavailable(err.message, err);
   // Anything else (store down, bug): fail closed without leaking internals to the client.
   const text = err instanceof Error ? err.message : String(err);
-  return unavailable(isStoreError(err) ? `store unavailable: ${text}` : `internal error: ${text}`);
+  return unavailable(isStoreError(err) ? `store unavailable: ${text}` : `internal error: ${text}`, err);
 }
 
 /** Connection-level trouble with Postgres (down, restarting, unreachable, statement cancelled). */

@@ -13,6 +13,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { AuthdError } from "../errors/base.js";
 
 export interface CraKey {
   id: string;
@@ -28,13 +29,13 @@ export interface EncryptedSecret {
   key_id: string;
 }
 
-export class CraKeyError extends Error {
-  override name = "CraKeyError";
+export class CraKeyError extends AuthdError {
+  readonly code = "CRA_KEY";
 }
 
 /** Decryption failed: unknown key id, wrong key, tampered or malformed data. Never carries the secret. */
-export class CraDecryptError extends Error {
-  override name = "CraDecryptError";
+export class CraDecryptError extends AuthdError {
+  readonly code = "CRA_DECRYPT";
 }
 
 const KEY_ID = /^[A-Za-z0-9_.-]{1,64}$/;

@@ -15,6 +15,7 @@
  */
 import { pbkdf2Sync, randomBytes } from "node:crypto";
 import type { CraCipher } from "./craCipher.js";
+import { AuthdError } from "../errors/base.js";
 
 export type CraSecretMode = "plain" | "derived";
 
@@ -30,8 +31,8 @@ export const CRA_DEFAULTS = { iterations: 10000, keylen: 32, saltBytes: 16 } as 
 /** Bounds for stored parameters: a bogus row must not make the router (or clients) spin. */
 const LIMITS = { iterations: 1_000_000, keylen: 256, salt: 256, secret: 4096 } as const;
 
-export class CraCredentialError extends Error {
-  override name = "CraCredentialError";
+export class CraCredentialError extends AuthdError {
+  readonly code = "CRA_CREDENTIAL";
 }
 
 function checkSalt(s: CraSalt): CraSalt {

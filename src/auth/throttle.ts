@@ -62,6 +62,6 @@ export class PostgresThrottle implements LoginGuard {
   async succeeded(req: AuthRequest): Promise<void> {
     const { account } = this.keys(req);
     if (!account) return;
-    await clearFailures(this.db, account).catch((err: Error) => this.log.warn({ err: err.message }, "clearing failure counter failed"));
+    await clearFailures(this.db, account).catch((err: unknown) => this.log.warn({ err }, "clearing failure counter failed"));
   }
 }

@@ -6,10 +6,11 @@ import { AdminError, osActor, type AdminContext } from "../admin/context.js";
 import { NotFoundError } from "../store/adminQueries.js";
 import { CraKeyError } from "../auth/craCipher.js";
 import { CraCredentialError } from "../auth/craCredential.js";
+import { AuthdError } from "../errors/base.js";
 
 /** Thrown for a user mistake: printed as one line, exit code 1, no stack. */
-export class CliError extends Error {
-  override name = "CliError";
+export class CliError extends AuthdError {
+  readonly code = "CLI_USAGE";
 }
 
 export interface GlobalOptions {
@@ -24,7 +25,7 @@ export function configFrom(g: GlobalOptions, args: string[] = []): Config {
 /** Runs `fn` with a pool and a stderr logger, closing the pool afterwards. */
 export async function withStore<T>(g: GlobalOptions, fn: (pool: pg.Pool, log: Logger, config: Config) => Promise<T>): Promise<T> {
   const config = configFrom(g);
-  const log = createLogger(process.env.AUTHD_LOG_LEVEL ?? "warn", process.stderr as never);
+  const log = createLogger(process.env.AUTHD_LOG_LEVEL ?? "warn", process.stderr);
   const pool = createPool(config.database.url, log, 2);
   try {
     return await fn(pool, log, config);

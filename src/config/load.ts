@@ -4,6 +4,7 @@ import { extname } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { registerFormats } from "./formats.js";
 import { schema } from "./schema.js";
+import { AuthdError } from "../errors/base.js";
 
 export interface Config {
   database: { url: string; poolMax: number };
@@ -39,8 +40,8 @@ export interface Config {
   reloadOnStart: boolean;
 }
 
-export class ConfigError extends Error {
-  override name = "ConfigError";
+export class ConfigError extends AuthdError {
+  readonly code = "CONFIG_INVALID";
 }
 
 let formatsRegistered = false;
@@ -68,7 +69,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     if (opts.values) conf.load(opts.values);
     conf.validate({ allowed: "strict" });
   } catch (err) {
-    throw new ConfigError(oneLine(err));
+    throw new ConfigError(oneLine(err), { cause: err });
   }
   if (conf.get("router.authmethod" as never) === "ticket" && !conf.get("router.ticket" as never)) {
     throw new ConfigError("router.ticket: must be set when router.authmethod is ticket (AUTHD_ROUTER_TICKET)");
@@ -76,7 +77,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   if (conf.get("router.authmethod" as never) === "cryptosign" && !conf.get("router.keyFile" as never)) {
     throw new ConfigError("router.keyFile: must be set when router.authmethod is cryptosign");
   }
-  return conf.getProperties() as unknown as Config;
+  return conf.getProperties() as Config;
 }
 
 function readConfigFile(file: string): Record<string, unknown> {
@@ -84,7 +85,7 @@ function readConfigFile(file: string): Record<string, unknown> {
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
-    throw new Error(`config file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new Error(`config file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
   }
   try {
     const ext = extname(file).toLowerCase();
@@ -92,7 +93,7 @@ function readConfigFile(file: string): Record<string, unknown> {
     if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error("top level must be an object");
     return value as Record<string, unknown>;
   } catch (err) {
-    throw new Error(`config file ${file}: ${(err as Error).message}`);
+    throw new Error(`config file ${file}: ${(err as Error).message}`, { cause: err });
   }
 }
 

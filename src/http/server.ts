@@ -25,7 +25,7 @@ export function startHttp(host: string, port: number, health: HealthSource, regi
       if (path === "/metrics") return reply(200, await registry.metrics(), registry.contentType);
       return reply(404, JSON.stringify({ error: "not found" }));
     })().catch((err: Error) => {
-      log.error({ err: err.message }, "http handler failed");
+      log.error({ err }, "http handler failed");
       reply(500, JSON.stringify({ error: "internal error" }));
     });
   });

@@ -109,9 +109,9 @@ export class RouterLink {
   private open(state: RealmState): void {
     if (this.stopping) return;
     const c = this.config.router;
-    const logError = (err: unknown, message: string) =>
-      this.log.error({ realm: state.realm, err: err instanceof Error ? err.message : String(err) }, message);
+    const logError = (err: unknown, message?: string) => this.log.error({ realm: state.realm, err }, message ?? "autobahn error");
     const connection = new autobahn.Connection({
+      use_es6_promises: true,
       transports: [transportFor(c.url, c.serializer)],
       realm: state.realm,
       ...authOptions(this.config),
@@ -122,7 +122,7 @@ export class RouterLink {
       retry_delay_jitter: 0.1,
       // autobahn prints every error a handler throws to the console. Denials are WAMP errors the
       // authenticator/authorizer already logged; anything else is logged here, structured.
-      on_user_error: (err: unknown, message: string) => {
+      on_user_error: (err: unknown, message?: string) => {
         if (!(err instanceof autobahn.Error)) logError(err, message);
       },
       on_internal_error: logError,
@@ -168,7 +168,7 @@ export class RouterLink {
       this.events.onReady?.(state.realm);
     } catch (err) {
       // Typically a permission problem in the router config; retry, the operator may fix it live.
-      this.log.error({ realm: state.realm, err: errorText(err) }, "registering procedures failed; retrying in 2 s");
+      this.log.error({ realm: state.realm, err }, "registering procedures failed; retrying in 2 s");
       setTimeout(() => {
         if (state.session === session && session.isOpen && !this.stopping) {
           state.registrations = [];
@@ -185,7 +185,7 @@ export class RouterLink {
       return await p.handler(args ?? []);
     } catch (err) {
       if (err instanceof AuthError) throw new autobahn.Error(err.uri, [err.message]);
-      this.log.error({ err: errorText(err), procedure: p.uri }, "handler failed");
+      this.log.error({ err, procedure: p.uri }, "handler failed");
       throw new autobahn.Error("wamp.error.authorization_failed", ["internal error"]);
     } finally {
       state.inFlight--;
@@ -208,15 +208,11 @@ function authOptions(config: Config): Record<string, unknown> {
         authmethods: ["cryptosign"],
         authid: r.authid,
         authextra: { pubkey: Buffer.from(pair.publicKey).toString("hex") },
-        onchallenge: (_session: unknown, method: string, extra: unknown) =>
-          method === "cryptosign" ? autobahn.auth_cryptosign.sign_challenge(pair, extra) : "",
+        onchallenge: (_session: unknown, method: string, extra: Record<string, unknown>) =>
+          method === "cryptosign" && typeof extra.challenge === "string"
+            ? autobahn.auth_cryptosign.sign_challenge(pair, { challenge: extra.challenge })
+            : "",
       };
     }
   }
-}
-
-function errorText(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  if (typeof err === "object" && err !== null && "error" in err) return String((err as { error: unknown }).error);
-  return String(err);
 }

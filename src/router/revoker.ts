@@ -55,7 +55,7 @@ export class SessionRevoker {
       this.log.info({ realm, ...subject, killed: n, why: message }, "closed sessions");
       return n;
     } catch (err) {
-      this.log.error({ realm, ...subject, err: String((err as { error?: string }).error ?? err) }, "closing sessions failed");
+      this.log.error({ realm, ...subject, err }, "closing sessions failed");
       return 0;
     }
   }

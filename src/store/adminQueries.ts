@@ -2,9 +2,10 @@
 import type pg from "pg";
 import type { Action, MatchKind } from "../authorize/rules.js";
 import type { Method, Queryable, RuleColumns, UserRow } from "./queries.js";
+import { AuthdError } from "../errors/base.js";
 
-export class NotFoundError extends Error {
-  override name = "NotFoundError";
+export class NotFoundError extends AuthdError {
+  readonly code = "NOT_FOUND";
 }
 
 async function realmId(db: Queryable, realm: string): Promise<number> {

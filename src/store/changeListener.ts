@@ -76,7 +76,7 @@ export class ChangeListener {
       try {
         this.o.onChange(JSON.parse(msg.payload) as ChangeEvent);
       } catch (err) {
-        this.o.log.error({ err: (err as Error).message }, "bad change notification");
+        this.o.log.error({ err }, "bad change notification");
       }
     });
     try {

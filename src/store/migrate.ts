@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type pg from "pg";
 import type { Logger } from "../log/logger.js";
 import { productMigrationsDir } from "./paths.js";
+import { AuthdError } from "../errors/base.js";
 
 export interface Migration {
   id: number;
@@ -12,8 +13,8 @@ export interface Migration {
   checksum: string;
 }
 
-export class MigrationError extends Error {
-  override name = "MigrationError";
+export class MigrationError extends AuthdError {
+  readonly code = "MIGRATION_FAILED";
 }
 
 /** Arbitrary but fixed: serialises concurrent `migrate` runs across instances. */
@@ -25,7 +26,9 @@ export async function readMigrations(dir: string): Promise<Migration[]> {
   try {
     files = await readdir(dir);
   } catch (err) {
-    throw new MigrationError(`cannot read migrations directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    throw new MigrationError(`cannot read migrations directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
+      cause: err,
+    });
   }
   const out: Migration[] = [];
   for (const file of files.sort()) {
@@ -142,7 +145,7 @@ async function applyAll(
 /** Product migrations not yet applied (empty when the schema is current). Throws if the schema is newer. */
 export async function pendingMigrations(pool: pg.Pool, productDir = productMigrationsDir()): Promise<string[]> {
   const product = await readMigrations(productDir);
-  const exists = await pool.query("SELECT to_regclass('authd.migrations') IS NOT NULL AS ok");
+  const exists = await pool.query<{ ok: boolean }>("SELECT to_regclass('authd.migrations') IS NOT NULL AS ok");
   if (!exists.rows[0]?.ok) return product.map((m) => m.name);
   const { rows } = await pool.query<{ id: number; name: string }>("SELECT id, name FROM authd.migrations WHERE source = 'product'");
   const known = new Set(product.map((m) => m.id));

@@ -16,6 +16,6 @@ export function createPool(url: string, log: Logger, max = 10, opts: { statement
     ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
-  pool.on("error", (err) => log.warn({ err: err.message }, "idle database connection failed"));
+  pool.on("error", (err) => log.warn({ err }, "idle database connection failed"));
   return pool;
 }

@@ -4,7 +4,7 @@
  *
  * Notes on the runtime behaviour these types describe:
  * - Promises are when.js promises when the optional `when` package is installed (it is, as an optional
- *   dependency), native Promises with `use_es6_promises: true`. Both have then/catch/finally.
+ *   dependency), native Promises with `use_es6_promises: true`, which every Connection here sets.
  * - `autobahn.Error` is NOT a subclass of the JS `Error`: WAMP errors reject with `{ error, args, kwargs }`.
  * - A call result with exactly one positional arg and no kwargs resolves to that arg; more args or any
  *   kwargs resolve to an `autobahn.Result`; no args resolve to `null`.
@@ -16,17 +16,14 @@ declare module "autobahn" {
     type Args = unknown[];
     type KwArgs = Record<string, unknown>;
 
-    interface AutobahnPromise<T> extends PromiseLike<T> {
-      then<R1 = T, R2 = never>(
-        onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
-        onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
-      ): AutobahnPromise<R1 | R2>;
-      catch<R = never>(onrejected?: ((reason: any) => R | PromiseLike<R>) | null): AutobahnPromise<T | R>;
-      finally(onfinally?: (() => void) | null): AutobahnPromise<T>;
-    }
+    /**
+     * Every Connection in this code base sets `use_es6_promises: true` (else autobahn hands out when.js
+     * promises), so its promises are native ones.
+     */
+    type AutobahnPromise<T> = Promise<T>;
 
     /** returned by Session.call: CANCEL support (modes "skip" | "kill" | "killnowait") */
-    interface CallPromise<T> extends AutobahnPromise<T> {
+    interface CallPromise<T> extends Promise<T> {
       cancel(options?: { mode?: "skip" | "kill" | "killnowait" }): void;
     }
 
@@ -154,7 +151,7 @@ declare module "autobahn" {
 
       join(realm: string, authmethods?: string[], authid?: string, authextra?: Record<string, unknown>): void;
       leave(reason?: string, message?: string): void;
-      call<T = any>(procedure: string, args?: Args, kwargs?: KwArgs, options?: CallOptions): CallPromise<T>;
+      call<T = unknown>(procedure: string, args?: Args, kwargs?: KwArgs, options?: CallOptions): CallPromise<T>;
       /** returns a promise only with `acknowledge: true` */
       publish(topic: string, args?: Args, kwargs?: KwArgs, options?: PublishOptions & { acknowledge: true }): AutobahnPromise<Publication>;
       publish(topic: string, args?: Args, kwargs?: KwArgs, options?: PublishOptions): AutobahnPromise<Publication> | undefined;
@@ -174,7 +171,8 @@ declare module "autobahn" {
       protocols?: string[];
     }
     interface RawSocketTransportOptions {
-      type: "rawsocket";
+      /** "rawsocket" (autobahn's own, JSON only) or a type registered with `transports.register` */
+      type: string;
       /** unix socket path (Node only); or host + port. Always JSON. */
       path?: string;
       host?: string;
@@ -224,7 +222,8 @@ declare module "autobahn" {
       retry_delay_jitter?: number;
       /** default true */
       retry_if_unreachable?: boolean;
-      use_es6_promises?: boolean;
+      /** required here: the promise types above assume native promises */
+      use_es6_promises: true;
       use_deferred?: unknown;
       on_user_error?: (error: unknown, customErrorMessage?: string) => void;
       on_internal_error?: (error: unknown, customErrorMessage?: string) => void;
@@ -255,8 +254,16 @@ declare module "autobahn" {
       sign_challenge(keyPair: { publicKey: Uint8Array; secretKey: Uint8Array }, extra: { challenge: string }): string;
       public_key(keyPair: { publicKey: Uint8Array; secretKey: Uint8Array }): string;
     };
-    const nacl: any;
-    const util: any;
+    /** tweetnacl, bundled by autobahn: only what this code base uses */
+    const nacl: {
+      sign: { keyPair: { fromSeed(seed: Uint8Array): { publicKey: Uint8Array; secretKey: Uint8Array } } };
+    };
+    /** Registry of transport factories (`type` in a connection's `transports`). */
+    const transports: {
+      register(name: string, factory: unknown): void;
+      isRegistered(name: string): boolean;
+      get(name: string): unknown;
+    };
     const log: { debug(...args: unknown[]): void; warn(...args: unknown[]): void };
   }
   export = autobahn;

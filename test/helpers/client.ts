@@ -42,6 +42,7 @@ export interface ClientOptions {
 export function connect(o: ClientOptions): Promise<Joined> {
   return new Promise((resolve, reject) => {
     const connection = new autobahn.Connection({
+      use_es6_promises: true,
       url: o.url,
       realm: o.realm,
       authmethods: o.authmethods,
@@ -76,7 +77,7 @@ export function connect(o: ClientOptions): Promise<Joined> {
       });
     };
     connection.onclose = (reason, details) => {
-      onClosed({ reason, details: details ?? {} });
+      onClosed({ reason, details: { reason: details?.reason ?? undefined, message: details?.message ?? undefined } });
       if (!joined) {
         clearTimeout(timer);
         reject(new Aborted(details?.reason ?? reason, details?.message ?? ""));

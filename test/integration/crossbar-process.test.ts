@@ -22,10 +22,11 @@ const ALLOW_ALL = [
 
 /** Opens an autobahn connection; resolves on join, rejects on ABORT / unreachable. No retries. */
 function open(
-  options: autobahn.ConnectionOptions,
+  options: Omit<autobahn.ConnectionOptions, "use_es6_promises">,
 ): Promise<{ connection: autobahn.Connection; session: autobahn.Session; details: autobahn.WelcomeDetails }> {
   return new Promise((resolve, reject) => {
     const connection = new autobahn.Connection({
+      use_es6_promises: true,
       max_retries: 0,
       retry_if_unreachable: false,
       on_user_error: () => undefined, // deliberate errors thrown by test endpoints

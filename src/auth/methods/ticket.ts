@@ -33,7 +33,7 @@ const ticket: AuthMethod = {
       void ctx.passwords
         .hash(given)
         .then((fresh) => rehashCredential(ctx.pool, cred.id, { ...cred.data, phc: fresh }))
-        .catch((err: Error) => ctx.log.warn({ err: err.message, authid }, "rehash on login failed"));
+        .catch((err: unknown) => ctx.log.warn({ err, authid }, "rehash on login failed"));
     }
     return principalOf(login.user);
   },

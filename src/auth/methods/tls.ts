@@ -38,7 +38,7 @@ function nameField(cert: Record<string, unknown>, entity: "subject" | "issuer"):
 function expired(cred: CredentialRow, now: number): boolean {
   if (cred.expires_at === null) return false;
   // Rows come through json_build_object: the timestamp is an ISO string at runtime.
-  const t = new Date(cred.expires_at as unknown as string).getTime();
+  const t = new Date(cred.expires_at).getTime();
   return !Number.isFinite(t) || t <= now;
 }
 

@@ -44,7 +44,7 @@ const wampcra: AuthMethod = {
     } catch (err) {
       if (err instanceof CraDecryptError || err instanceof CraCredentialError) {
         // An operator problem (key removed from the key file, corrupt row): deny, and say why in the log.
-        ctx.log.error({ realm, authid, credential: cred.id, err: err.message }, "unusable wampcra credential");
+        ctx.log.error({ realm, authid, credential: cred.id, err }, "unusable wampcra credential");
         throw deny(`unusable wampcra credential: ${err.message}`);
       }
       throw err;

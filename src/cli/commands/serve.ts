@@ -22,7 +22,7 @@ export function registerServe(program: Command): void {
         service.stop().then(
           () => process.exit(0),
           (err: Error) => {
-            log.error({ err: err.message }, "shutdown failed");
+            log.error({ err }, "shutdown failed");
             process.exit(1);
           },
         );
