@@ -72,3 +72,24 @@ export function authorizeObserver(h: Metrics["authorize"]): (o: AuthorizeOutcome
     pair[o.allow ? 1 : 0].observe(o.ms / 1000);
   };
 }
+
+/**
+ * The authenticate histogram's observer. Labels come from a closed set: client-chosen strings (the
+ * method and realm a HELLO names) must not grow the metric series.
+ */
+export function authenticateObserver(
+  h: Metrics["authenticate"],
+  knownMethod: (method: string) => boolean,
+  knownRealm: (realm: string) => boolean,
+): (o: { method: string | undefined; realm: string | null | undefined; allowed: boolean; ms: number }) => void {
+  return (o) => {
+    h.observe(
+      {
+        method: o.method === undefined ? "invalid" : knownMethod(o.method) ? o.method : "other",
+        realm: !o.realm ? "none" : knownRealm(o.realm) ? o.realm : "other",
+        outcome: o.allowed ? "allow" : "deny",
+      },
+      o.ms / 1000,
+    );
+  };
+}

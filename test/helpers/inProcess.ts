@@ -1,13 +1,13 @@
 /**
- * The authenticator and authorizer wired as Service wires them (real methods, real Postgres store,
- * real throttle), but called in process: for fuzzing, timing and throttle tests that need many
- * calls or synthetic transport details (peers, proxy headers) a real client cannot fake.
+ * The authenticator (built by the same createAuthenticator() the service uses: real methods, real
+ * Postgres store, real throttle) and the authorizer, called in process: for fuzzing, timing and
+ * throttle tests that need many calls or synthetic transport details (peers, proxy headers) a real
+ * client cannot fake.
  */
 import type pg from "pg";
-import { Authenticator, type AuthOutcome } from "../../src/auth/authenticator.js";
+import type { Authenticator, AuthOutcome } from "../../src/auth/authenticator.js";
+import { createAuthenticator } from "../../src/auth/createAuthenticator.js";
 import { PasswordHasher, type Argon2Params } from "../../src/auth/passwords.js";
-import { loadMethods } from "../../src/auth/registry.js";
-import { PostgresThrottle } from "../../src/auth/throttle.js";
 import { Authorizer } from "../../src/authorize/authorizer.js";
 import { PermissionIndex } from "../../src/authorize/permissionIndex.js";
 import { loadConfig, type Config } from "../../src/config/load.js";
@@ -58,13 +58,12 @@ export async function inProcess(
   let index = PermissionIndex.fromRows(await loadPermissions(pool));
   const hasher = new CountingHasher(config.argon2, config.argon2.concurrency);
   const outcomes: AuthOutcome[] = [];
-  const authenticator = new Authenticator({
-    methods: await loadMethods(),
-    ctx: { pool, passwords: hasher, config, log: quietLog },
-    roleExists: (realm, role) => index.hasRole(realm, role),
-    deadlineMs: config.deadlineMs,
+  const { authenticator } = await createAuthenticator({
+    config,
+    pool,
     log: quietLog,
-    ...(config.throttle.enabled ? { guard: new PostgresThrottle(pool, config.throttle, quietLog) } : {}),
+    hasher,
+    roleExists: (realm, role) => index.hasRole(realm, role),
     onOutcome: (o) => {
       if (opts.keepOutcomes) outcomes.push(o);
     },

@@ -1,0 +1,47 @@
+import type pg from "pg";
+import type { Config } from "../config/load.js";
+import type { Logger } from "../log/logger.js";
+import { Authenticator, type AuthOutcome } from "./authenticator.js";
+import type { AuthMethod } from "./method.js";
+import { PasswordHasher } from "./passwords.js";
+import { loadMethods } from "./registry.js";
+import { PostgresThrottle } from "./throttle.js";
+
+export interface AuthenticatorDeps {
+  config: Config;
+  /** The pool the methods and the throttle query (the service passes a timed one). */
+  pool: pg.Pool;
+  log: Logger;
+  /** Does `role` exist in `realm` in the store? (the permission index knows) */
+  roleExists: (realm: string, role: string) => boolean;
+  /** Defaults to one built from config.argon2 (tests pass a counting one). */
+  hasher?: PasswordHasher;
+  onLockout?: () => void;
+  onOutcome?: (o: AuthOutcome, methods: ReadonlyMap<string, AuthMethod>) => void;
+}
+
+export interface BuiltAuthenticator {
+  authenticator: Authenticator;
+  methods: ReadonlyMap<string, AuthMethod>;
+  hasher: PasswordHasher;
+}
+
+/**
+ * The authenticator as the service runs it: every method module, the argon2 hasher, brute-force
+ * throttling (when enabled) and the deadline. One wiring, used by the service and by the in-process
+ * test helper, so tests exercise exactly what runs.
+ */
+export async function createAuthenticator(d: AuthenticatorDeps): Promise<BuiltAuthenticator> {
+  const methods = await loadMethods();
+  const hasher = d.hasher ?? new PasswordHasher(d.config.argon2, d.config.argon2.concurrency);
+  const authenticator = new Authenticator({
+    methods,
+    ctx: { pool: d.pool, passwords: hasher, config: d.config, log: d.log },
+    roleExists: d.roleExists,
+    deadlineMs: d.config.deadlineMs,
+    log: d.log,
+    ...(d.config.throttle.enabled ? { guard: new PostgresThrottle(d.pool, d.config.throttle, d.log, d.onLockout) } : {}),
+    ...(d.onOutcome ? { onOutcome: (o: AuthOutcome) => d.onOutcome!(o, methods) } : {}),
+  });
+  return { authenticator, methods, hasher };
+}
