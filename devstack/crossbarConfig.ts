@@ -54,7 +54,7 @@ export const DEFAULT_AUTH_REALM = "authd";
 export const DEFAULT_AUTHENTICATE = "authd.authenticate";
 export const DEFAULT_AUTHORIZE = "authd.authorize";
 export const DEFAULT_SERVICE_ROLE = "authd";
-export const PUBLIC_WS_PATH = "ws";
+const PUBLIC_WS_PATH = "ws";
 export const PUBLIC_SERIALIZERS = ["json", "msgpack", "cbor"] as const;
 
 /** Crossbar's check for authenticator/authorizer URIs (autobahn `_URI_PAT_STRICT_NON_EMPTY`). */

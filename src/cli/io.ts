@@ -6,10 +6,6 @@ export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + "\n");
 }
 
-export function printLines(lines: string[]): void {
-  if (lines.length > 0) process.stdout.write(lines.join("\n") + "\n");
-}
-
 /** A plain aligned table; `rows` of already formatted cells. */
 export function printTable(header: string[], rows: string[][]): void {
   if (rows.length === 0) return;

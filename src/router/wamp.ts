@@ -8,5 +8,3 @@ export const autobahn = autobahnModule;
 export type WampSession = autobahnModule.Session;
 export type WampConnection = autobahnModule.Connection;
 export type WampRegistration = autobahnModule.Registration;
-export type WampInvocation = autobahnModule.Invocation;
-export type WampCloseDetails = autobahnModule.CloseDetails;

@@ -349,13 +349,4 @@ export async function removeKeyedCredential(db: Queryable, user: string, method:
   return (rowCount ?? 0) > 0;
 }
 
-export async function setUserOverrides(
-  db: Queryable,
-  user: string,
-  authidOverride: string | null,
-  realmOverride: string | null,
-): Promise<void> {
-  await db.query("UPDATE authd.users SET authid_override = $2, realm_override = $3 WHERE id = $1", [user, authidOverride, realmOverride]);
-}
-
 export type AdminDb = Queryable;

@@ -1,8 +1,6 @@
 import pg from "pg";
 import type { Logger } from "../log/logger.js";
 
-export type Pool = pg.Pool;
-
 /**
  * statementTimeoutMs (server side): a query stuck behind a lock is cancelled, so a connection whose
  * caller already gave up (deadline) comes back to the pool instead of staying blocked forever.
