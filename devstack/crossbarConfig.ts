@@ -11,7 +11,8 @@
  * - any `extraTransports`, appended verbatim.
  *
  * The service role gets static permissions in every realm: `register` on its procedure, `call` and
- * `subscribe` on the `wamp.session.` prefix (meta API: kill_by_authid, on_join, on_leave, ...).
+ * `subscribe` on the `wamp.session.` prefix (meta API: kill_by_authid, on_join, on_leave, ...), and
+ * `call` on `wamp.registration.list_callees` (it checks that its procedures are still registered).
  * `authenticator-role` is deliberately not used: in a router worker only the realm's `trusted`
  * service session exists, anything else leaves clients hanging (shared doc §1.1).
  *
@@ -157,6 +158,8 @@ export function crossbarConfig(o: CrossbarConfigOptions): Record<string, unknown
       // the per-method authenticators, <authenticate>.<method>
       ...(register.includes(authenticate) ? [rule(`${authenticate}.`, "prefix", { register: true })] : []),
       rule("wamp.session.", "prefix", { call: true, subscribe: true }),
+      // the registration watch (router.registrationCheckMs): is this session still a callee?
+      rule("wamp.registration.list_callees", "exact", { call: true }),
     ],
   });
   const appRole = (role: StackRealm["roles"][number]) => {

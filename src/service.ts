@@ -140,11 +140,12 @@ export class Service {
 
     const p = config.procedures;
     const authenticate: Procedure[] = [
-      { uri: p.authenticate, handler: (args) => authenticator.authenticate(args) },
+      { uri: p.authenticate, callers: "router", handler: (args) => authenticator.authenticate(args) },
       ...(p.perMethod
-        ? [...methods.keys()].map((m) => ({
+        ? [...methods.keys()].map((m): Procedure => ({
             uri: `${p.authenticate}.${m}`,
-            handler: (args: unknown) => authenticator.authenticate(args, m),
+            callers: "router",
+            handler: (args) => authenticator.authenticate(args, m),
           }))
         : []),
     ];
@@ -154,7 +155,7 @@ export class Service {
       db: this.pool,
       log,
       configured: config.router.realms,
-      procedures: (realm) => [{ uri: p.authorize, handler: (args) => authorizer.authorize(realm, args) }],
+      procedures: (realm) => [{ uri: p.authorize, callers: "router", handler: (args) => authorizer.authorize(realm, args) }],
     });
     await this.realms.start();
 

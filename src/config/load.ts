@@ -18,6 +18,7 @@ export interface Config {
     ticket: string;
     keyFile: string;
     maxRetryDelayMs: number;
+    registrationCheckMs: number;
   };
   procedures: { authenticate: string; authorize: string; perMethod: boolean };
   log: { level: string };

@@ -77,6 +77,12 @@ export const schema = {
       default: 1000,
       env: "AUTHD_ROUTER_MAX_RETRY_DELAY_MS",
     },
+    registrationCheckMs: {
+      doc: "How often (ms) to ask the router (wamp.registration.list_callees) whether every procedure is still registered to this service; a removed callee is registered again. 0 disables the check (then the service role needs no call permission on it).",
+      format: "nat",
+      default: 1000,
+      env: "AUTHD_ROUTER_REGISTRATION_CHECK_MS",
+    },
   },
   procedures: {
     authenticate: {

@@ -3,22 +3,16 @@ import type { Config } from "../config/load.js";
 import { AuthError } from "../errors/authErrors.js";
 import type { Logger } from "../log/logger.js";
 import { transportFor } from "./transport.js";
-import { autobahn, type WampConnection, type WampRegistration, type WampSession } from "./wamp.js";
+import { RealmRegistrations, type Caller, type Procedure } from "./registrations.js";
+import { autobahn, type WampConnection, type WampSession } from "./wamp.js";
 
-export type Handler = (args: unknown[]) => unknown;
-
-export interface Procedure {
-  uri: string;
-  handler: Handler;
-}
+export type { Caller, Handler, Procedure } from "./registrations.js";
 
 interface RealmState {
   realm: string;
-  procedures: Procedure[];
   connection: WampConnection | null;
   session: WampSession | null;
-  registrations: WampRegistration[];
-  ready: boolean;
+  registrations: RealmRegistrations;
   reopenTimer: NodeJS.Timeout | null;
   inFlight: number;
 }
@@ -26,16 +20,22 @@ interface RealmState {
 export interface LinkEvents {
   onReady?: (realm: string) => void;
   onLost?: (realm: string) => void;
+  /** Every (re)join of a realm: the session and the role the router gave this service (WELCOME). */
+  onJoin?: (realm: string, session: WampSession, authrole: string | null) => void;
 }
 
+/** A router-only procedure called by anyone else: refused at most this often in the log. */
+const REFUSAL_LOG_EVERY_MS = 10_000;
+
 /**
- * One WAMP session per realm on the router's privileged transport. Registers the realm's procedures
- * on every join (so a router restart re-registers) and keeps reconnecting, also when the router is
- * not up yet at start (autobahn's websocket transport on Node 22 gives up there; we reopen ourselves).
+ * One WAMP session per realm on the router's privileged transport. Keeps the realm's procedures
+ * registered (src/router/registrations.ts) and keeps reconnecting, also when the router is not up yet
+ * at start (autobahn's websocket transport on Node 22 gives up there; we reopen ourselves).
  */
 export class RouterLink {
   private readonly realms = new Map<string, RealmState>();
   private stopping = false;
+  private lastRefusalLog = 0;
   reconnects = 0;
 
   constructor(
@@ -45,24 +45,30 @@ export class RouterLink {
   ) {}
 
   serve(realm: string, procedures: Procedure[]): void {
-    const existing = this.realms.get(realm);
-    if (existing) {
-      existing.procedures.push(...procedures);
-      if (existing.session) void this.register(existing, existing.session, procedures);
+    let state = this.realms.get(realm);
+    if (!state) {
+      const s: RealmState = {
+        realm,
+        connection: null,
+        session: null,
+        registrations: new RealmRegistrations({
+          realm,
+          log: this.log,
+          invoke: (p, args, caller) => this.invoke(s, p, args, caller),
+          checkMs: this.config.router.registrationCheckMs,
+          onReady: () => this.events.onReady?.(realm),
+          onMissing: (uri, why) => this.log.warn({ realm, procedure: uri, why }, "procedure no longer registered: registering it again"),
+        }),
+        reopenTimer: null,
+        inFlight: 0,
+      };
+      state = s;
+      this.realms.set(realm, s);
+      s.registrations.add(procedures);
+      this.open(s);
       return;
     }
-    const state: RealmState = {
-      realm,
-      procedures: [...procedures],
-      connection: null,
-      session: null,
-      registrations: [],
-      ready: false,
-      reopenTimer: null,
-      inFlight: 0,
-    };
-    this.realms.set(realm, state);
-    this.open(state);
+    state.registrations.add(procedures);
   }
 
   get servedRealms(): string[] {
@@ -72,7 +78,7 @@ export class RouterLink {
   /** True when every realm has a session with all its procedures registered. */
   isReady(): boolean {
     if (this.realms.size === 0) return false;
-    for (const s of this.realms.values()) if (!s.ready) return false;
+    for (const s of this.realms.values()) if (!s.registrations.ready) return false;
     return true;
   }
 
@@ -88,13 +94,14 @@ export class RouterLink {
     await Promise.all(
       states.map(async (s) => {
         if (s.reopenTimer) clearTimeout(s.reopenTimer);
+        s.registrations.stop();
         const session = s.session;
         if (session?.isOpen) {
           // Bounded: on a connection that died unnoticed the UNREGISTERED never comes.
-          const unregistered = Promise.allSettled(s.registrations.map((r) => session.unregister(r)));
+          const unregistered = Promise.allSettled(s.registrations.registrations.map((r) => session.unregister(r)));
           await Promise.race([unregistered, new Promise((r) => setTimeout(r, Math.min(graceMs, 2000)).unref())]);
         }
-        s.ready = false;
+        s.registrations.detach();
         const until = Date.now() + graceMs;
         while (s.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
         try {
@@ -128,16 +135,17 @@ export class RouterLink {
       on_internal_error: logError,
     });
     state.connection = connection;
-    connection.onopen = (session) => {
+    connection.onopen = (session, details) => {
       state.session = session;
-      this.log.info({ realm: state.realm, session: session.id }, "joined router realm");
-      void this.register(state, session, state.procedures);
+      const authrole = typeof details?.authrole === "string" ? details.authrole : null;
+      this.log.info({ realm: state.realm, session: session.id, authrole }, "joined router realm");
+      this.events.onJoin?.(state.realm, session, authrole);
+      state.registrations.attach(session);
     };
     connection.onclose = (reason, details) => {
-      const wasReady = state.ready;
+      const wasReady = state.registrations.ready;
       state.session = null;
-      state.registrations = [];
-      state.ready = false;
+      state.registrations.detach();
       if (wasReady) this.events.onLost?.(state.realm);
       if (this.stopping) return true; // true: autobahn stops retrying
       this.log.warn({ realm: state.realm, reason, message: details?.message, retry: details?.will_retry }, "router connection closed");
@@ -156,33 +164,20 @@ export class RouterLink {
     connection.open();
   }
 
-  private async register(state: RealmState, session: WampSession, procedures: Procedure[]): Promise<void> {
-    try {
-      for (const p of procedures) {
-        const reg = await session.register(p.uri, (args) => this.invoke(state, p, args), { invoke: "roundrobin" });
-        if (state.session !== session) return;
-        state.registrations.push(reg);
-        this.log.info({ realm: state.realm, procedure: p.uri }, "registered");
-      }
-      state.ready = true;
-      this.events.onReady?.(state.realm);
-    } catch (err) {
-      // Typically a permission problem in the router config; retry, the operator may fix it live.
-      this.log.error({ realm: state.realm, err }, "registering procedures failed; retrying in 2 s");
-      setTimeout(() => {
-        if (state.session === session && session.isOpen && !this.stopping) {
-          state.registrations = [];
-          void this.register(state, session, state.procedures);
-        }
-      }, 2000);
-    }
-  }
-
   /** Every invocation settles: with the handler's one positional result, or a WAMP error. */
-  private async invoke(state: RealmState, p: Procedure, args: unknown[]): Promise<unknown> {
+  private async invoke(state: RealmState, p: Procedure, args: unknown[], caller: Caller): Promise<unknown> {
+    if (p.callers === "router" && caller.authrole !== "trusted") {
+      // Only the router asks the authenticator/authorizer; anyone else would get a free decision oracle.
+      const now = Date.now();
+      if (now - this.lastRefusalLog >= REFUSAL_LOG_EVERY_MS) {
+        this.lastRefusalLog = now;
+        this.log.warn({ realm: state.realm, procedure: p.uri, caller }, "refused a call that did not come from the router");
+      }
+      throw new autobahn.Error("wamp.error.not_authorized", [`${p.uri} answers the router only`]);
+    }
     state.inFlight++;
     try {
-      return await p.handler(args ?? []);
+      return await p.handler(args, caller);
     } catch (err) {
       if (err instanceof AuthError) throw new autobahn.Error(err.uri, [err.message]);
       this.log.error({ err, procedure: p.uri }, "handler failed");
