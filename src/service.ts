@@ -2,6 +2,7 @@ import pg from "pg";
 import type { Server } from "node:http";
 import { AuditRecorder } from "./audit/recorder.js";
 import { createAuthenticator } from "./auth/createAuthenticator.js";
+import { ReservedRoles } from "./auth/reservedRoles.js";
 import { Authorizer } from "./authorize/authorizer.js";
 import { PermissionIndex } from "./authorize/permissionIndex.js";
 import type { Config } from "./config/load.js";
@@ -31,6 +32,7 @@ export class Service {
   readonly link: RouterLink;
   readonly audit: AuditRecorder;
   readonly revoker: SessionRevoker;
+  readonly reserved: ReservedRoles;
   private readonly keeper: PermissionKeeper;
   private readonly health: StoreHealth;
   private readonly listener: ChangeListener;
@@ -48,7 +50,9 @@ export class Service {
     this.metrics = createMetrics();
     this.audit = new AuditRecorder(this.pool, log, config.audit.enabled);
     const everReady = new Set<string>();
+    this.reserved = new ReservedRoles(this.pool, log);
     this.link = new RouterLink(config, log, {
+      onJoin: (realm, _session, authrole) => void this.reserved.noteServiceRole(authrole, realm),
       onReady: (realm) => {
         if (everReady.has(realm)) this.metrics.reconnects.inc();
         everReady.add(realm);
@@ -109,6 +113,7 @@ export class Service {
     if (pending.length > 0)
       throw new Error(`the database schema is not up to date (${pending.join(", ")} pending): run "wamp-authd migrate" first`);
     await this.keeper.reload();
+    await this.reserved.refresh();
     this.health.markUp();
     const { config, log } = this;
 
@@ -122,6 +127,8 @@ export class Service {
       pool: timedPool(this.pool, () => this.metrics.storeQuery.startTimer()),
       log,
       roleExists: (realm, role) => this.keeper.index.hasRole(realm, role),
+      isReservedRole: (role) => this.reserved.has(role),
+      isClosedRealm: (realm) => realm === config.router.authRealm && !this.authRealmIsAppRealm(),
       onLockout: () => this.metrics.lockouts.inc(),
       onOutcome: (o) => {
         observeLogin({ method: o.request?.details.authmethod, realm: o.request?.realm, allowed: !o.error, ms: o.ms });
@@ -186,6 +193,15 @@ export class Service {
   /** Hourly, and callable: prunes audit rows past audit.retentionDays and idle failure counters. */
   houseKeep(): Promise<{ audit: number; counters: number } | null> {
     return this.housekeeping.run();
+  }
+
+  /**
+   * The classic layout registers the authenticator in the app realm itself; otherwise the
+   * authenticator realm is a realm of its own, where no login may land.
+   */
+  private authRealmIsAppRealm(): boolean {
+    const { authRealm, realms } = this.config.router;
+    return realms.length > 0 ? realms.includes(authRealm) : this.keeper.index.hasRealm(authRealm);
   }
 
   async readiness(): Promise<{ ready: boolean; detail: Record<string, unknown> }> {

@@ -20,6 +20,10 @@ export interface AuthenticatorOptions {
   ctx: MethodContext;
   /** Does `role` exist in `realm` in the store? Roles are never taken from user data unchecked. */
   roleExists: (realm: string, role: string) => boolean;
+  /** Role names no answer may carry (`trusted` is refused regardless). */
+  isReservedRole?: (role: string) => boolean;
+  /** Realms no login may land in (the authenticator realm, when it is a realm of its own). */
+  isClosedRealm?: (realm: string) => boolean;
   deadlineMs: number;
   log: Logger;
   /** Brute-force throttling; none when omitted. */
@@ -79,7 +83,8 @@ export class Authenticator {
   }
 
   private checkPrincipal(p: Principal): void {
-    if (p.role === "trusted") throw deny("role trusted may never be assigned");
+    if (p.role === "trusted" || this.o.isReservedRole?.(p.role)) throw deny(`role ${p.role} is reserved and may never be assigned`);
+    if (this.o.isClosedRealm?.(p.realm)) throw deny(`realm ${p.realm} is the authenticator realm: no login may land in it`);
     if (!this.o.roleExists(p.realm, p.role)) throw deny(`role ${p.role} does not exist in realm ${p.realm}`);
   }
 

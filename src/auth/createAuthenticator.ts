@@ -14,6 +14,8 @@ export interface AuthenticatorDeps {
   log: Logger;
   /** Does `role` exist in `realm` in the store? (the permission index knows) */
   roleExists: (realm: string, role: string) => boolean;
+  isReservedRole?: (role: string) => boolean;
+  isClosedRealm?: (realm: string) => boolean;
   /** Defaults to one built from config.argon2 (tests pass a counting one). */
   hasher?: PasswordHasher;
   onLockout?: () => void;
@@ -38,6 +40,8 @@ export async function createAuthenticator(d: AuthenticatorDeps): Promise<BuiltAu
     methods,
     ctx: { pool: d.pool, passwords: hasher, config: d.config, log: d.log },
     roleExists: d.roleExists,
+    ...(d.isReservedRole ? { isReservedRole: d.isReservedRole } : {}),
+    ...(d.isClosedRealm ? { isClosedRealm: d.isClosedRealm } : {}),
     deadlineMs: d.config.deadlineMs,
     log: d.log,
     ...(d.config.throttle.enabled ? { guard: new PostgresThrottle(d.pool, d.config.throttle, d.log, d.onLockout) } : {}),

@@ -45,8 +45,8 @@ export class RouterLink {
   ) {}
 
   serve(realm: string, procedures: Procedure[]): void {
-    let state = this.realms.get(realm);
-    if (!state) {
+    const existing = this.realms.get(realm);
+    if (!existing) {
       const s: RealmState = {
         realm,
         connection: null,
@@ -62,13 +62,12 @@ export class RouterLink {
         reopenTimer: null,
         inFlight: 0,
       };
-      state = s;
       this.realms.set(realm, s);
       s.registrations.add(procedures);
       this.open(s);
       return;
     }
-    state.registrations.add(procedures);
+    existing.registrations.add(procedures);
   }
 
   get servedRealms(): string[] {

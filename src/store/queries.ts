@@ -168,3 +168,27 @@ export async function roleById(db: Queryable, roleId: number): Promise<{ realm: 
   );
   return rows[0] ?? null;
 }
+
+/** Role names the store may never assign (`trusted`, the service's own role). */
+export async function listReservedRoles(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ name: string }>("SELECT name FROM authd.reserved_roles ORDER BY name");
+  return rows.map((r) => r.name);
+}
+
+/** Records a reserved role name (idempotent); the store's triggers then refuse it everywhere. */
+export async function reserveRole(db: Queryable, name: string, reason: string): Promise<void> {
+  await db.query("INSERT INTO authd.reserved_roles (name, reason) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", [name, reason]);
+}
+
+/** Realms whose store already has a role of this name (rows older than its reservation). */
+export async function realmsWithRole(db: Queryable, role: string): Promise<string[]> {
+  const { rows } = await db.query<{ realm: string }>(
+    `SELECT DISTINCT r.name AS realm FROM authd.realms r
+      WHERE EXISTS (SELECT 1 FROM authd.roles ro WHERE ro.realm_id = r.id AND ro.name = $1)
+         OR EXISTS (SELECT 1 FROM authd.users u WHERE u.realm_id = r.id AND u.role = $1)
+         OR r.anonymous_role = $1
+      ORDER BY 1`,
+    [role],
+  );
+  return rows.map((r) => r.realm);
+}
