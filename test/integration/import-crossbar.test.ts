@@ -172,7 +172,7 @@ describe("import-crossbar reproduces a static Crossbar config", () => {
   });
 
   it("reports what it cannot import and plans principals of every static method", () => {
-    const plan = planImport({
+    const config = {
       version: 2,
       workers: [
         { type: "container" },
@@ -224,7 +224,8 @@ describe("import-crossbar reproduces a static Crossbar config", () => {
           ],
         },
       ],
-    });
+    };
+    const plan = planImport(config, { anonymousFromTransports: true });
     const why = plan.skipped.map((s) => `${s.where}: ${s.why}`).join("\n");
     assert.match(why, /workers\[0\]: .*not a router/);
     assert.match(why, /dynamic authorizer/);
@@ -243,6 +244,13 @@ describe("import-crossbar reproduces a static Crossbar config", () => {
       ],
     );
     assert.equal(plan.realms[0]!.anonymousRole, "frontend");
+    // Without the flag a transport's anonymous role is never a realm's anonymous policy.
+    const strict = planImport(config);
+    assert.equal(strict.realms[0]!.anonymousRole, null);
+    assert.match(
+      strict.skipped.map((s) => s.why).join("\n"),
+      /static anonymous role \("frontend"\) is not made a realm's anonymous policy/,
+    );
     assert.deepEqual(
       plan.realms[0]!.roles.map((r) => r.name),
       ["frontend", "backend"],
