@@ -74,7 +74,7 @@ export interface ServiceIdentity {
   authorize: string;
 }
 
-export const DEFAULT_SERVICE: ServiceIdentity = { authRealm: "authd", authenticate: "authd.authenticate", authorize: "authd.authorize" };
+const DEFAULT_SERVICE: ServiceIdentity = { authRealm: "authd", authenticate: "authd.authenticate", authorize: "authd.authorize" };
 
 export function serviceIdentity(config: Config): ServiceIdentity {
   return { authRealm: config.router.authRealm, authenticate: config.procedures.authenticate, authorize: config.procedures.authorize };
