@@ -181,7 +181,7 @@ describe("import-crossbar reproduces a static Crossbar config", () => {
           realms: [
             {
               name: "app",
-              roles: [...ROLES, { name: "audited", authorizer: "com.example.authorize" }, { name: "trusted", permissions: [] }],
+              roles: [...ROLES, { name: "audited", authorizer: "org.example.authorize" }, { name: "trusted", permissions: [] }],
             },
           ],
           transports: [
@@ -190,7 +190,7 @@ describe("import-crossbar reproduces a static Crossbar config", () => {
               websocket: {
                 ws: {
                   auth: {
-                    ticket: { type: "dynamic", authenticator: "com.example.auth" },
+                    ticket: { type: "dynamic", authenticator: "org.example.auth" },
                     wampcra: {
                       type: "static",
                       users: { cra1: { secret: "s3cr3t", role: "frontend", salt: "salt123", iterations: 100, keylen: 32 } },

@@ -119,6 +119,9 @@ describe("planImport: deploy/crossbar/config.yaml", () => {
                 { name: "sub", permissions: [{ uri: "acme.auth.login.ticket", match: "exact", allow: { register: true } }] },
                 { name: "caller", permissions: [{ uri: "acme.auth.login", match: "exact", allow: { call: true } }] },
                 { name: "app", permissions: [{ uri: "com.acme.", match: "prefix", allow: { register: true } }] },
+                // The authorizer other roles name is the service's procedure too.
+                { name: "audited", authorizer: "com.acme.authz.check" },
+                { name: "authz", permissions: [{ uri: "com.acme.authz.check", match: "exact", allow: { register: true } }] },
               ],
             },
           ],
@@ -126,8 +129,10 @@ describe("planImport: deploy/crossbar/config.yaml", () => {
       ],
     };
     const plan = planImport(cfg, { service: { authRealm: "authd", authenticate: "acme.auth.login", authorize: "acme.authz.check" } });
-    assert.deepEqual(roleNames(plan), [["app", ["caller", "app"], null]]);
+    assert.deepEqual(roleNames(plan), [["app", ["caller"], null]]);
     const w = why(plan);
+    assert.match(w, /role "app" may register com\.acme\.authz\.check:/);
+    assert.match(w, /role "authz" may register com\.acme\.authz\.check:/);
     assert.match(w, /role "svc" may register acme\.auth\.login:/);
     assert.match(w, /role "wild" may register acme\.authz\.check/);
     // wamp-authd also registers <authenticate>.<method>.
