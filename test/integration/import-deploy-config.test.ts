@@ -115,12 +115,17 @@ describe("import-crossbar of deploy/crossbar/config.yaml opens no door", () => {
     const anon = await connect({ url: wsUrl, realm: "demo", authmethods: ["anonymous"] });
     try {
       assert.equal(anon.welcome.authrole, "guest");
-      // roundrobin, as wamp-authd registers: joining its registration is the attack. (With the default
-      // `single`, Crossbar 26.10.1 answers a denied REGISTER of an existing procedure with the
-      // registration conflict error instead of not_authorized; nothing is registered either way.)
+      // roundrobin, as wamp-authd registers: joining its registration is the attack.
       const rr = { invoke: "roundrobin" };
       assert.equal(await errorOf(anon.session.register("authd.authenticate", () => null, rr)), "wamp.error.not_authorized");
       assert.equal(await errorOf(anon.session.register("authd.authorize", () => null, rr)), "wamp.error.not_authorized");
+      // Crossbar 26.10.1 answers a denied REGISTER of an existing procedure with another policy by the
+      // conflict error (it checks the conflict before sending the denial): it tells that the procedure
+      // exists, but registers nothing.
+      assert.equal(
+        await errorOf(anon.session.register("authd.authorize", () => null)),
+        "wamp.error.procedure_exists_with_different_invocation_policy",
+      );
       assert.equal(await errorOf(anon.session.call("wamp.session.kill_by_authrole", ["user"])), "wamp.error.not_authorized");
     } finally {
       anon.close();
