@@ -136,7 +136,11 @@ async function measure(url: string): Promise<Record<string, string>> {
 
 describe("import-crossbar reproduces a static Crossbar config", () => {
   let stack: Stack | null = null;
-  after(async () => stack?.stop());
+  let dir: string | null = null;
+  after(async () => {
+    await stack?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
   it("the imported store answers the table exactly as the static config does", async () => {
     // 1. Crossbar alone with the static config.
@@ -154,7 +158,7 @@ describe("import-crossbar reproduces a static Crossbar config", () => {
 
     // 2. The same config imported (as YAML) into the store, served by wamp-authd.
     stack = await startStack({ realms: { app: ROLES.map((r) => r.name) } });
-    const dir = mkdtempSync(join(tmpdir(), "authd-import-"));
+    dir = mkdtempSync(join(tmpdir(), "authd-import-"));
     const file = join(dir, "crossbar.yaml");
     writeFileSync(file, stringify(config));
     const out = JSON.parse(await cliOk(["import-crossbar", file, "--apply", "--json"], { env: cliEnv(stack.store.url) }));
