@@ -4,6 +4,9 @@
  * credentials.data for method 'wampcra':
  *   { ciphertext, iv, tag, key_id }            the secret, AES-256-GCM encrypted (craCipher.ts)
  *   + { salt, iterations, keylen }             only for salted secrets (PBKDF2-SHA256 parameters)
+ *   + { derived: true }                        the stored secret already is the PBKDF2 key for those
+ *                                              parameters (imported from a config written for
+ *                                              Crossbar <= 23.1, e.g. wampy's documented one)
  *
  * Salted WAMP-CRA means the client signs with base64(PBKDF2-SHA256(secret, salt, iterations, keylen))
  * instead of the secret. What the authenticator must put into `secret` for that changed in Crossbar
@@ -11,6 +14,9 @@
  *   - "plain"   (>= 25.12): the secret itself; Crossbar derives the key when salt, iterations and
  *               keylen are all in the answer.
  *   - "derived" (<= 23.1):  the derived key; Crossbar signs with `secret` as given.
+ * A credential stored as a derived key is answered so that clients signing with that key (wampy
+ * never derives) log in: without salt parameters in "plain" mode (Crossbar then uses `secret` as the
+ * key as is), with them in "derived" mode (the old router signs with `secret` as given anyway).
  * Pure (no I/O).
  */
 import { pbkdf2Sync, randomBytes } from "node:crypto";
@@ -35,7 +41,8 @@ export class CraCredentialError extends AuthdError {
   readonly code = "CRA_CREDENTIAL";
 }
 
-function checkSalt(s: CraSalt): CraSalt {
+/** Throws CraCredentialError unless the PBKDF2 parameters are usable; returns just those three. */
+export function checkCraSalt(s: CraSalt): CraSalt {
   if (typeof s.salt !== "string" || s.salt.length === 0 || s.salt.length > LIMITS.salt) {
     throw new CraCredentialError(`salt must be a string of 1 to ${LIMITS.salt} characters`);
   }
@@ -55,6 +62,8 @@ export interface BuildOptions {
   salt?: string;
   iterations?: number;
   keylen?: number;
+  /** `secret` is already base64(PBKDF2(password, salt, iterations, keylen)); needs the salt parameters */
+  derived?: boolean;
 }
 
 /** The credentials.data object for `secret` (for the CLI's passwd and seeding). */
@@ -67,29 +76,44 @@ export function buildCraCredential(cipher: CraCipher, secret: string, o: BuildOp
     if (o.salt !== undefined || o.iterations !== undefined || o.keylen !== undefined) {
       throw new CraCredentialError("salt parameters given for an unsalted secret");
     }
+    if (o.derived === true) throw new CraCredentialError("a derived key needs the salt parameters it was derived with");
     return data;
   }
-  const salt = checkSalt({
+  if (o.derived === true && (o.salt === undefined || o.iterations === undefined || o.keylen === undefined)) {
+    throw new CraCredentialError("a derived key needs the salt parameters it was derived with");
+  }
+  const salt = checkCraSalt({
     salt: o.salt ?? randomBytes(CRA_DEFAULTS.saltBytes).toString("hex"),
     iterations: o.iterations ?? CRA_DEFAULTS.iterations,
     keylen: o.keylen ?? CRA_DEFAULTS.keylen,
   });
-  return { ...data, ...salt };
+  return { ...data, ...salt, ...(o.derived === true ? { derived: true } : {}) };
 }
 
 export interface OpenedCra {
   secret: string;
   salt: CraSalt | null;
+  /** present (and true) only when `secret` is the derived key itself */
+  derived?: true;
 }
 
 /** Decrypts a stored credential. Throws CraCredentialError / CraDecryptError on malformed data. */
 export function openCraCredential(cipher: CraCipher, data: Record<string, unknown>): OpenedCra {
   const secret = cipher.decrypt(data);
+  // Anything but a literal true/false (or nothing) is a corrupt row: refuse rather than guess which key to answer.
+  if (data.derived !== undefined && data.derived !== null && typeof data.derived !== "boolean") {
+    throw new CraCredentialError("derived must be true or false");
+  }
+  const derived = data.derived === true;
   const has = ["salt", "iterations", "keylen"].filter((k) => data[k] !== undefined && data[k] !== null);
-  if (has.length === 0) return { secret, salt: null };
+  if (has.length === 0) {
+    if (derived) throw new CraCredentialError("a derived key needs the salt parameters it was derived with");
+    return { secret, salt: null };
+  }
   // Crossbar would silently ignore a partial set and sign unsalted: refuse instead of guessing.
   if (has.length !== 3) throw new CraCredentialError("salted credential needs salt, iterations and keylen");
-  return { secret, salt: checkSalt({ salt: data.salt as string, iterations: data.iterations as number, keylen: data.keylen as number }) };
+  const salt = checkCraSalt({ salt: data.salt as string, iterations: data.iterations as number, keylen: data.keylen as number });
+  return derived ? { secret, salt, derived: true } : { secret, salt };
 }
 
 /** base64(PBKDF2-HMAC-SHA256(secret, salt, iterations, keylen)): autobahn's derive_key. */
@@ -100,6 +124,20 @@ export function deriveCraKey(secret: string, salt: CraSalt): string {
 /** The method-specific keys of the authenticator's answer. */
 export function craAnswer(mode: CraSecretMode, opened: OpenedCra): Record<string, unknown> {
   if (!opened.salt) return { secret: opened.secret };
+  if (opened.derived) {
+    // The key is stored: never derive again. >= 25.12 derives from `secret` whenever the three salt
+    // keys are present, so "plain" answers the key alone; <= 23.1 signs with `secret` as given.
+    return mode === "plain"
+      ? { secret: opened.secret }
+      : { secret: opened.secret, salt: opened.salt.salt, iterations: opened.salt.iterations, keylen: opened.salt.keylen };
+  }
   const secret = mode === "derived" ? deriveCraKey(opened.secret, opened.salt) : opened.secret;
   return { secret, salt: opened.salt.salt, iterations: opened.salt.iterations, keylen: opened.salt.keylen };
+}
+
+/** Whether `secret` has the shape of deriveCraKey's output for `keylen` (padded base64 of exactly keylen bytes). */
+export function looksLikeDerivedKey(secret: string, keylen: number): boolean {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(secret)) return false;
+  const raw = Buffer.from(secret, "base64");
+  return raw.length === keylen && raw.toString("base64") === secret;
 }

@@ -4,7 +4,7 @@
  * with wamp-authd serving the imported store.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -136,7 +136,11 @@ async function measure(url: string): Promise<Record<string, string>> {
 
 describe("import-crossbar reproduces a static Crossbar config", () => {
   let stack: Stack | null = null;
-  after(async () => stack?.stop());
+  let dir: string | null = null;
+  after(async () => {
+    await stack?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
   it("the imported store answers the table exactly as the static config does", async () => {
     // 1. Crossbar alone with the static config.
@@ -154,7 +158,7 @@ describe("import-crossbar reproduces a static Crossbar config", () => {
 
     // 2. The same config imported (as YAML) into the store, served by wamp-authd.
     stack = await startStack({ realms: { app: ROLES.map((r) => r.name) } });
-    const dir = mkdtempSync(join(tmpdir(), "authd-import-"));
+    dir = mkdtempSync(join(tmpdir(), "authd-import-"));
     const file = join(dir, "crossbar.yaml");
     writeFileSync(file, stringify(config));
     const out = JSON.parse(await cliOk(["import-crossbar", file, "--apply", "--json"], { env: cliEnv(stack.store.url) }));
@@ -172,7 +176,7 @@ describe("import-crossbar reproduces a static Crossbar config", () => {
   });
 
   it("reports what it cannot import and plans principals of every static method", () => {
-    const plan = planImport({
+    const config = {
       version: 2,
       workers: [
         { type: "container" },
@@ -181,7 +185,7 @@ describe("import-crossbar reproduces a static Crossbar config", () => {
           realms: [
             {
               name: "app",
-              roles: [...ROLES, { name: "audited", authorizer: "com.example.authorize" }, { name: "trusted", permissions: [] }],
+              roles: [...ROLES, { name: "audited", authorizer: "org.example.authorize" }, { name: "trusted", permissions: [] }],
             },
           ],
           transports: [
@@ -190,7 +194,7 @@ describe("import-crossbar reproduces a static Crossbar config", () => {
               websocket: {
                 ws: {
                   auth: {
-                    ticket: { type: "dynamic", authenticator: "com.example.auth" },
+                    ticket: { type: "dynamic", authenticator: "org.example.auth" },
                     wampcra: {
                       type: "static",
                       users: { cra1: { secret: "s3cr3t", role: "frontend", salt: "salt123", iterations: 100, keylen: 32 } },
@@ -224,7 +228,8 @@ describe("import-crossbar reproduces a static Crossbar config", () => {
           ],
         },
       ],
-    });
+    };
+    const plan = planImport(config, { anonymousFromTransports: true });
     const why = plan.skipped.map((s) => `${s.where}: ${s.why}`).join("\n");
     assert.match(why, /workers\[0\]: .*not a router/);
     assert.match(why, /dynamic authorizer/);
@@ -243,9 +248,153 @@ describe("import-crossbar reproduces a static Crossbar config", () => {
       ],
     );
     assert.equal(plan.realms[0]!.anonymousRole, "frontend");
+    // Without the flag a transport's anonymous role is never a realm's anonymous policy.
+    const strict = planImport(config);
+    assert.equal(strict.realms[0]!.anonymousRole, null);
+    assert.match(
+      strict.skipped.map((s) => s.why).join("\n"),
+      /static anonymous role \("frontend"\) is not made a realm's anonymous policy/,
+    );
     assert.deepEqual(
       plan.realms[0]!.roles.map((r) => r.name),
       ["frontend", "backend"],
     );
+  });
+});
+
+/**
+ * Where wamp-authd answers differently from Crossbar's static matcher on purpose, measured on both:
+ * (a) an exact and a prefix rule on the same URI (Crossbar keeps only the last one),
+ * (b) a wildcard rule with a component autobahn's Pattern refuses (Crossbar never matches it),
+ * (c) request URIs longer than 512 characters (wamp-authd denies them).
+ * The import still takes every rule and warns about (a) and (b).
+ */
+describe("matcher differences from Crossbar's static permissions", () => {
+  let stack: Stack | null = null;
+  let dir: string | null = null;
+  after(async () => {
+    await stack?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const PROBE = [
+    // (a) prefix first, exact last: Crossbar keeps the exact rule, so longer URIs fall to its default deny.
+    { uri: "com.a.get", match: "prefix", allow: { call: true } },
+    { uri: "com.a.get", match: "exact", allow: { call: true } },
+    // (a) exact first, prefix last: Crossbar keeps the prefix rule, which does not allow call.
+    { uri: "com.b.get", match: "exact", allow: { call: true } },
+    { uri: "com.b.get", match: "prefix", allow: { subscribe: true } },
+    // (b) components outside [a-z0-9][a-z0-9_-]*; a hyphen is fine in both.
+    { uri: "com.C..get", match: "wildcard", allow: { call: true } },
+    { uri: "com._c..get", match: "wildcard", allow: { call: true } },
+    { uri: "com.c-d..get", match: "wildcard", allow: { call: true } },
+    // (c)
+    { uri: "org.", match: "prefix", allow: { call: true } },
+  ];
+  const LONG = `org.${"x".repeat(509)}`; // 513 characters
+  const CALLS = ["com.a.get", "com.a.get.more", "com.b.get", "com.C.x.get", "com._c.x.get", "com.c-d.x.get", "org.ok", LONG];
+
+  async function callTable(url: string): Promise<Record<string, string>> {
+    const c = await ticketLogin(url, "diff", "p1", "p1-secret");
+    const out: Record<string, string> = {};
+    try {
+      for (const uri of CALLS) {
+        try {
+          await c.session.call(uri);
+          out[uri] = "allow";
+        } catch (err) {
+          const e = errorUri(err);
+          if (e === "wamp.error.no_such_procedure") out[uri] = "allow";
+          else if (e === NOT_AUTHORIZED) out[uri] = "deny";
+          else throw new Error(`call ${uri.slice(0, 40)}: unexpected ${e}`, { cause: err });
+        }
+      }
+    } finally {
+      c.close();
+    }
+    return out;
+  }
+
+  it("Crossbar and wamp-authd differ exactly on (a), (b) and (c); the import warns about (a) and (b)", async () => {
+    const wsPort = await freePort();
+    const config = {
+      version: 2,
+      controller: {},
+      workers: [
+        {
+          type: "router",
+          realms: [{ name: "diff", roles: [{ name: "probe", permissions: PROBE }] }],
+          transports: [
+            {
+              type: "web",
+              endpoint: { type: "tcp", port: wsPort, interface: "127.0.0.1" },
+              paths: {
+                ws: {
+                  type: "websocket",
+                  serializers: ["json"],
+                  auth: { ticket: { type: "static", principals: { p1: { ticket: "p1-secret", role: "probe" } } } },
+                },
+              },
+            },
+          ],
+        },
+      ],
+    };
+    const cb = await startCrossbar(config);
+    let crossbar: Record<string, string>;
+    try {
+      crossbar = await callTable(`ws://127.0.0.1:${wsPort}/ws`);
+    } finally {
+      await cb.stop();
+    }
+
+    stack = await startStack({ realms: { diff: ["probe"] } });
+    dir = mkdtempSync(join(tmpdir(), "authd-import-diff-"));
+    const file = join(dir, "crossbar.json");
+    writeFileSync(file, JSON.stringify(config));
+    const out = JSON.parse(await cliOk(["import-crossbar", file, "--apply", "--json"], { env: cliEnv(stack.store.url) })) as {
+      plan: { warnings: Array<{ where: string; why: string }>; skipped: unknown[] };
+      result: { rules: number };
+    };
+    assert.deepEqual(out.plan.skipped, []);
+    assert.equal(out.result.rules, PROBE.length);
+    const warnings = out.plan.warnings.map((w) => `${w.where}: ${w.why}`).join("\n");
+    assert.match(
+      warnings,
+      /permissions\[0\], .*permissions\[1\]: "com\.a\.get" has an exact and a prefix rule: Crossbar keeps only the last of them \(exact\)/,
+    );
+    assert.match(
+      warnings,
+      /permissions\[2\], .*permissions\[3\]: "com\.b\.get" has an exact and a prefix rule: Crossbar keeps only the last of them \(prefix\)/,
+    );
+    assert.match(warnings, /permissions\[4\]: wildcard rule "com\.C\.\.get": Crossbar never matches/);
+    assert.match(warnings, /permissions\[5\]: wildcard rule "com\._c\.\.get": Crossbar never matches/);
+    assert.equal(out.plan.warnings.length, 4);
+
+    const s = stack.service!;
+    const deadline = Date.now() + 10000;
+    while (!s.permissionIndex.hasRole("diff", "probe") || s.permissionIndex.ruleCount < PROBE.length) {
+      if (Date.now() > deadline) throw new Error("the import did not reach the service");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const authd = await callTable(stack.wsUrl);
+    assert.deepEqual(crossbar, {
+      "com.a.get": "allow",
+      "com.a.get.more": "deny",
+      "com.b.get": "deny",
+      "com.C.x.get": "deny",
+      "com._c.x.get": "deny",
+      "com.c-d.x.get": "allow",
+      "org.ok": "allow",
+      [LONG]: "allow",
+    });
+    assert.deepEqual(authd, {
+      ...crossbar,
+      "com.a.get.more": "allow",
+      "com.b.get": "allow",
+      "com.C.x.get": "allow",
+      "com._c.x.get": "allow",
+      [LONG]: "deny",
+    });
   });
 });

@@ -6,7 +6,14 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import autobahn from "autobahn";
 import { CraCipher, CraDecryptError, CraKeyError, loadCraCipher, parseCraKeys, type CraKey } from "../../src/auth/craCipher.js";
-import { buildCraCredential, craAnswer, CraCredentialError, deriveCraKey, openCraCredential } from "../../src/auth/craCredential.js";
+import {
+  buildCraCredential,
+  craAnswer,
+  CraCredentialError,
+  deriveCraKey,
+  looksLikeDerivedKey,
+  openCraCredential,
+} from "../../src/auth/craCredential.js";
 
 const hex = () => randomBytes(32).toString("hex");
 const key = (id: string): CraKey => ({ id, key: randomBytes(32) });
@@ -154,6 +161,37 @@ describe("WAMP-CRA credentials and answers", () => {
     const opened = openCraCredential(cipher, JSON.parse(JSON.stringify(data)) as Record<string, unknown>);
     assert.deepEqual(craAnswer("plain", opened), { secret: "secret1", salt: "salt123", iterations: 100, keylen: 16 });
     assert.deepEqual(craAnswer("derived", opened), { secret: "prq7+YkJ1/KlW1X0YczMHw==", salt: "salt123", iterations: 100, keylen: 16 });
+  });
+
+  it("a stored derived key (wampy's documented config) is never derived again: plain mode answers it unsalted", () => {
+    const salt = { salt: "salt123", iterations: 100, keylen: 16 };
+    const data = buildCraCredential(cipher, "prq7+YkJ1/KlW1X0YczMHw==", { ...salt, derived: true });
+    assert.equal(data.derived, true);
+    const opened = openCraCredential(cipher, JSON.parse(JSON.stringify(data)) as Record<string, unknown>);
+    assert.deepEqual(opened, { secret: "prq7+YkJ1/KlW1X0YczMHw==", salt, derived: true });
+    // >= 25.12 derives from `secret` whenever the three salt keys are present: leave them out.
+    assert.deepEqual(craAnswer("plain", opened), { secret: "prq7+YkJ1/KlW1X0YczMHw==" });
+    // <= 23.1 signs with `secret` as given and passes the parameters on to clients that derive.
+    assert.deepEqual(craAnswer("derived", opened), { secret: "prq7+YkJ1/KlW1X0YczMHw==", ...salt });
+    assert.equal(deriveCraKey("secret1", salt), craAnswer("derived", opened).secret);
+  });
+
+  it("a derived marker that is not a boolean, or without salt parameters, is refused", () => {
+    assert.throws(() => buildCraCredential(cipher, "k", { salted: false, derived: true }), /needs the salt parameters/);
+    assert.throws(() => buildCraCredential(cipher, "k", { salt: "s", derived: true }), /needs the salt parameters/);
+    const data = buildCraCredential(cipher, "prq7+YkJ1/KlW1X0YczMHw==", { salt: "salt123", iterations: 100, keylen: 16, derived: true });
+    assert.throws(() => openCraCredential(cipher, { ...data, derived: "yes" }), /derived must be true or false/);
+    const { salt: _s, iterations: _i, keylen: _k, ...unsalted } = data;
+    assert.throws(() => openCraCredential(cipher, unsalted), /needs the salt parameters/);
+    assert.deepEqual(openCraCredential(cipher, { ...data, derived: false }).derived, undefined);
+  });
+
+  it("looksLikeDerivedKey: padded base64 of exactly keylen bytes", () => {
+    assert.equal(looksLikeDerivedKey("prq7+YkJ1/KlW1X0YczMHw==", 16), true);
+    assert.equal(looksLikeDerivedKey("prq7+YkJ1/KlW1X0YczMHw==", 32), false);
+    assert.equal(looksLikeDerivedKey("secret1", 16), false);
+    assert.equal(looksLikeDerivedKey("prq7+YkJ1/KlW1X0YczMHw", 16), false);
+    assert.equal(looksLikeDerivedKey(deriveCraKey("x", { salt: "s", iterations: 1, keylen: 32 }), 32), true);
   });
 
   it("an unsalted credential answers the secret alone in both modes", () => {
