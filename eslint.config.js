@@ -34,6 +34,18 @@ export default tseslint.config(
     },
   },
   {
+    // Tests read back JSON the code under test printed or stored; their assertions are the type check,
+    // so the no-unsafe-* family (about `any` from JSON.parse) stays off there. Everything else applies.
+    files: ["test/**/*.ts"],
+    rules: {
+      "@typescript-eslint/no-unsafe-assignment": "off",
+      "@typescript-eslint/no-unsafe-member-access": "off",
+      "@typescript-eslint/no-unsafe-call": "off",
+      "@typescript-eslint/no-unsafe-argument": "off",
+      "@typescript-eslint/no-unsafe-return": "off",
+    },
+  },
+  {
     files: ["**/*.js", "**/*.mjs"],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {

@@ -35,8 +35,8 @@ export async function startCli(values: Record<string, unknown>): Promise<CliInst
   delete env.UV_THREADPOOL_SIZE; // let the CLI size it, as in production
   const proc = spawn(process.execPath, [MAIN, "--config", file, "serve"], { stdio: ["ignore", "pipe", "pipe"], env });
   let out = "";
-  proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  proc.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  proc.stderr.on("data", (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | string>((r) => proc.on("exit", (code, signal) => r(code ?? signal ?? -1)));
   let gone = false;
   void exited.then(() => (gone = true));

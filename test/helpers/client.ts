@@ -63,7 +63,7 @@ export function connect(o: ClientOptions): Promise<Joined> {
       joined = true;
       clearTimeout(timer);
       resolve({
-        session: session as Joined["session"],
+        session: session,
         welcome: details as Joined["welcome"],
         connection,
         closed,

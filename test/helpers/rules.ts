@@ -5,7 +5,7 @@ let nextId = 1;
 /** A rule allowing the given actions; disclose/cache off unless asked. */
 export function rule(uri: string, match: MatchKind, actions: Action[] | "all", extra: Partial<Rule> = {}): Rule {
   const all = actions === "all";
-  const has = (a: Action) => all || (actions as Action[]).includes(a);
+  const has = (a: Action) => all || actions.includes(a);
   return {
     id: nextId++,
     uri,

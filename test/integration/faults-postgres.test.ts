@@ -12,7 +12,7 @@ import { freePort } from "../../devstack/ports.js";
 import * as admin from "../../src/store/adminQueries.js";
 import { migrate } from "../../src/store/migrate.js";
 import { createPool } from "../../src/store/pool.js";
-import { Aborted, errorOf, ticketLogin, type Joined } from "../helpers/client.js";
+import { Aborted, ticketLogin, type Joined } from "../helpers/client.js";
 import { quietLog } from "../helpers/db.js";
 import { capturedLogger, waitFor } from "../helpers/logCapture.js";
 import { userWithTicket } from "../helpers/seed.js";

@@ -96,10 +96,7 @@ async function measure(url: string): Promise<Record<string, string>> {
   for (const [authid, p] of Object.entries(PRINCIPALS)) {
     const c = await ticketLogin(url, "app", authid, p.ticket);
     try {
-      const s = c.session as typeof c.session & {
-        unregister(r: unknown): Promise<unknown>;
-        unsubscribe(s: unknown): Promise<unknown>;
-      };
+      const s = c.session;
       for (const uri of URIS) {
         for (const action of ACTIONS) {
           let outcome: string;
@@ -121,7 +118,7 @@ async function measure(url: string): Promise<Record<string, string>> {
             outcome = "allow";
           } catch (err) {
             const e = errorUri(err);
-            if (e !== NOT_AUTHORIZED) throw new Error(`${authid} ${action} ${uri}: unexpected ${e}`);
+            if (e !== NOT_AUTHORIZED) throw new Error(`${authid} ${action} ${uri}: unexpected ${e}`, { cause: err });
             outcome = "deny";
           }
           table[`${authid} ${action} ${uri}`] = outcome;

@@ -116,7 +116,7 @@ describe("import-crossbar of deploy/crossbar/config.yaml opens no door", () => {
     try {
       assert.equal(anon.welcome.authrole, "guest");
       // roundrobin, as wamp-authd registers: joining its registration is the attack.
-      const rr = { invoke: "roundrobin" };
+      const rr = { invoke: "roundrobin" as const };
       assert.equal(await errorOf(anon.session.register("authd.authenticate", () => null, rr)), "wamp.error.not_authorized");
       assert.equal(await errorOf(anon.session.register("authd.authorize", () => null, rr)), "wamp.error.not_authorized");
       // Crossbar 26.10.1 answers a denied REGISTER of an existing procedure with another policy by the

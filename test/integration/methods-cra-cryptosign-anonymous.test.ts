@@ -58,7 +58,7 @@ interface KeyPair {
 }
 
 function keyPair(): KeyPair {
-  return autobahn.nacl.sign.keyPair.fromSeed(new Uint8Array(randomBytes(32))) as KeyPair;
+  return autobahn.nacl.sign.keyPair.fromSeed(new Uint8Array(randomBytes(32)));
 }
 
 const pub = (k: KeyPair): string => autobahn.auth_cryptosign.public_key(k);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import * as admin from "../../src/store/adminQueries.js";
-import { Aborted, abortOf, errorOf, ticketLogin } from "../helpers/client.js";
+import { abortOf, errorOf, ticketLogin } from "../helpers/client.js";
 import { userWithTicket } from "../helpers/seed.js";
 import { startStack, type Stack } from "../helpers/stack.js";
 
