@@ -14,7 +14,7 @@
  * `subscribe` on the `wamp.session.` prefix (meta API: kill_by_authid, on_join, on_leave, ...), and
  * `call` on `wamp.registration.list_callees` (it checks that its procedures are still registered).
  * `authenticator-role` is deliberately not used: in a router worker only the realm's `trusted`
- * service session exists, anything else leaves clients hanging (shared doc §1.1).
+ * service session exists, anything else leaves clients hanging (docs/crossbar-protocol.md, §1).
  *
  * Pure: no I/O, same input gives the same output.
  */

@@ -10,7 +10,7 @@
  *
  * Salted WAMP-CRA means the client signs with base64(PBKDF2-SHA256(secret, salt, iterations, keylen))
  * instead of the secret. What the authenticator must put into `secret` for that changed in Crossbar
- * 25.12 (shared doc §2.3, §9):
+ * 25.12 (docs/crossbar-protocol.md, "wampcra"):
  *   - "plain"   (>= 25.12): the secret itself; Crossbar derives the key when salt, iterations and
  *               keylen are all in the answer.
  *   - "derived" (<= 23.1):  the derived key; Crossbar signs with `secret` as given.

@@ -7,12 +7,12 @@
  *
  *   hash           = argon2id v0x13 (password UTF-8, salt raw bytes, t=iterations, m=memory KiB, p=1, 32 bytes)
  *   SaltedPassword = ASCII bytes of the UNPADDED base64 of `hash` (the last `$` field of the PHC string;
- *                    autobahn uses that text, not the raw hash — shared doc §2.5)
+ *                    autobahn uses that text, not the raw hash — docs/crossbar-protocol.md, "scram")
  *   ClientKey      = HMAC-SHA256(SaltedPassword, "Client Key")
  *   StoredKey      = SHA-256(ClientKey)
  *   ServerKey      = HMAC-SHA256(SaltedPassword, "Server Key")
  *
- * Only argon2id-13 is offered: autobahn-python's "pbkdf2" client path is broken (shared doc §2.5).
+ * Only argon2id-13 is offered: autobahn-python's "pbkdf2" client path is broken (docs/crossbar-protocol.md, "scram").
  */
 import argon2 from "argon2";
 import { createHash, createHmac, randomBytes } from "node:crypto";
@@ -87,7 +87,7 @@ export async function deriveScramCredential(password: string, p: ScramParams): P
 
 /**
  * Validates a stored credential before it is handed to the router: Crossbar hex-decodes salt and keys
- * without checks, and a bad value there ends as an opaque "Internal server error" ABORT (shared doc §1.4).
+ * without checks, and a bad value there ends as an opaque "Internal server error" ABORT (docs/crossbar-protocol.md, "scram").
  */
 export function parseScramCredential(data: Record<string, unknown>): ScramCredential | null {
   const { kdf, salt, iterations, memory, stored_key, server_key } = data;

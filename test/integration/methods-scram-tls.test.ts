@@ -70,7 +70,7 @@ describe("WAMP-SCRAM and WAMP-TLS through a real Crossbar", () => {
     await scramUser({ realm: "app", authid: "olga", role: "user", authidOverride: "olga@elsewhere" }, "olga-password");
     await scramUser({ realm: "app", authid: "rita", role: "user", realmOverride: "other" }, "rita-password");
     await scramUser({ realm: "app", authid: "mal", role: "user" }, null, { kdf: "argon2id-13", salt: "00", iterations: 1, memory: 8 });
-    // The crossbar-examples static SCRAM principal (shared doc §12), stored as those examples give it.
+    // The crossbar-examples static SCRAM principal (docs/crossbar-protocol.md, "scram"), stored as those examples give it.
     await scramUser({ realm: "app", authid: "foobar@example.com", role: "user" }, null, {
       kdf: "argon2id-13",
       salt: "3bc3ca01dd1d501ca1c22e1c5d7d16fe",

@@ -144,7 +144,7 @@ describe("CRA key files", () => {
 describe("WAMP-CRA credentials and answers", () => {
   const cipher = new CraCipher([key("k1")]);
 
-  it("derived-mode key derivation matches the shared doc §12 test vectors and autobahn-js", () => {
+  it("derived-mode key derivation matches the known vectors (secret1/salt123/100/16) and autobahn-js", () => {
     const salt = { salt: "salt123", iterations: 100, keylen: 16 };
     assert.equal(deriveCraKey("secret1", salt), "prq7+YkJ1/KlW1X0YczMHw==");
     assert.equal(deriveCraKey("secret2", salt), "LG5/FwnS5WvgmlEyLPk/pQ==");

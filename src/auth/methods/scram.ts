@@ -7,7 +7,7 @@ import { parseScramCredential } from "../scramCredential.js";
 /**
  * WAMP-SCRAM (kdf argon2id-13). Crossbar calls the authenticator at HELLO, before any proof exists:
  * wamp-authd answers the user's stored SCRAM parameters and keys (never the password, which is not
- * stored), the router sends the CHALLENGE and verifies the client's proof itself (shared doc §2.5).
+ * stored), the router sends the CHALLENGE and verifies the client's proof itself (docs/crossbar-protocol.md, "scram").
  *
  * Consequences:
  * - A wrong password is rejected by the router after the CHALLENGE (ABORT wamp.error.not_authorized,
