@@ -1,7 +1,9 @@
 import pg from "pg";
 import type { Server } from "node:http";
 import { AuditRecorder } from "./audit/recorder.js";
+import { PeerAdmission } from "./auth/admission.js";
 import { Authenticator } from "./auth/authenticator.js";
+import { peerKey } from "./auth/peer.js";
 import { PostgresThrottle } from "./auth/throttle.js";
 import { PasswordHasher } from "./auth/passwords.js";
 import { loadMethods } from "./auth/registry.js";
@@ -47,7 +49,12 @@ export class Service {
     // A query still blocked (e.g. behind a table lock) well after the deadline is cancelled.
     this.pool = createPool(config.database.url, log, config.database.poolMax, { statementTimeoutMs: config.deadlineMs + 2000 });
     this.metrics = createMetrics();
-    this.audit = new AuditRecorder(this.pool, log, config.audit.enabled);
+    this.audit = new AuditRecorder(this.pool, log, {
+      enabled: config.audit.enabled,
+      rollupWindowMs: config.audit.rollupWindowMs,
+      // Realm names in HELLO are client-chosen: only the store's realms get rollup rows of their own.
+      knownRealm: (realm) => this.index.hasRealm(realm),
+    });
     const everReady = new Set<string>();
     this.link = new RouterLink(config, log, {
       onReady: (realm) => {
@@ -91,7 +98,10 @@ export class Service {
     await this.reload();
     this.setStoreUp(true);
     const methods = await loadMethods();
-    const hasher = new PasswordHasher(this.config.argon2, this.config.argon2.concurrency);
+    const hasher = new PasswordHasher(this.config.argon2, {
+      concurrency: this.config.argon2.concurrency,
+      maxQueued: this.config.argon2.maxQueued,
+    });
     const authenticator = new Authenticator({
       methods,
       ctx: { pool: this.timedPool, passwords: hasher, config: this.config, log: this.log },
@@ -101,7 +111,12 @@ export class Service {
       ...(this.config.throttle.enabled
         ? { guard: new PostgresThrottle(this.timedPool, this.config.throttle, this.log, () => this.metrics.lockouts.inc()) }
         : {}),
+      admission: {
+        gate: new PeerAdmission(this.config.throttle.peerInFlight),
+        key: (req) => peerKey(req.details.transport, this.config.throttle),
+      },
       onOutcome: (o) => {
+        if (o.error?.code === "overloaded") this.metrics.shed.inc();
         // Labels come from a closed set: client-chosen strings must not grow the metric series.
         const m = o.request?.details.authmethod;
         const r = o.request?.realm;
@@ -164,7 +179,7 @@ export class Service {
     if (this.housekeeping) clearInterval(this.housekeeping);
     await this.link.stop();
     await this.listener.stop();
-    await this.audit.flush();
+    await this.audit.stop();
     await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
     await this.pool.end();
   }
@@ -182,13 +197,13 @@ export class Service {
     return { ready: router && this.storeOk, detail: { router, store: this.storeOk, realms: this.link.servedRealms } };
   }
 
-  /** Hourly (and callable): prunes audit rows past audit.retentionDays and idle failure counters. */
-  async houseKeep(): Promise<{ audit: number; counters: number } | null> {
+  /** Hourly (and callable): prunes audit rows and rollups past audit.retentionDays and idle failure counters. */
+  async houseKeep(): Promise<{ audit: number; rollups: number; counters: number } | null> {
     try {
-      const audit = await this.audit.prune(this.config.audit.retentionDays);
+      const { rows: audit, rollups } = await this.audit.prune(this.config.audit.retentionDays);
       const counters = await pruneFailures(this.pool, this.config.throttle.windowMs);
-      this.log.debug({ audit, counters }, "housekeeping done");
-      return { audit, counters };
+      this.log.debug({ audit, rollups, counters }, "housekeeping done");
+      return { audit, rollups, counters };
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, "housekeeping failed");
       return null;

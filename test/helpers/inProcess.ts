@@ -4,7 +4,10 @@
  * calls or synthetic transport details (peers, proxy headers) a real client cannot fake.
  */
 import type pg from "pg";
+import { AuditRecorder } from "../../src/audit/recorder.js";
+import { PeerAdmission } from "../../src/auth/admission.js";
 import { Authenticator, type AuthOutcome } from "../../src/auth/authenticator.js";
+import { peerKey } from "../../src/auth/peer.js";
 import { PasswordHasher, type Argon2Params } from "../../src/auth/passwords.js";
 import { loadMethods } from "../../src/auth/registry.js";
 import { PostgresThrottle } from "../../src/auth/throttle.js";
@@ -39,6 +42,8 @@ export interface InProcess {
   authorizer: Authorizer;
   index: () => PermissionIndex;
   outcomes: AuthOutcome[];
+  /** The audit recorder, when asked for (opts.audit). */
+  audit: AuditRecorder | null;
   reload(): Promise<void>;
   close(): Promise<void>;
 }
@@ -48,7 +53,7 @@ export const CHEAP_ARGON2: Argon2Params = { memoryCost: 1024, timeCost: 1, paral
 export async function inProcess(
   url: string,
   values: Record<string, unknown> = {},
-  opts: { keepOutcomes?: boolean } = {},
+  opts: { keepOutcomes?: boolean; audit?: boolean } = {},
 ): Promise<InProcess> {
   const config = loadConfig({
     env: {},
@@ -56,8 +61,11 @@ export async function inProcess(
   });
   const pool = createPool(url, quietLog, config.database.poolMax, { statementTimeoutMs: config.deadlineMs + 2000 });
   let index = PermissionIndex.fromRows(await loadPermissions(pool));
-  const hasher = new CountingHasher(config.argon2, config.argon2.concurrency);
+  const hasher = new CountingHasher(config.argon2, { concurrency: config.argon2.concurrency, maxQueued: config.argon2.maxQueued });
   const outcomes: AuthOutcome[] = [];
+  const audit = opts.audit
+    ? new AuditRecorder(pool, quietLog, { rollupWindowMs: config.audit.rollupWindowMs, knownRealm: (r) => index.hasRealm(r) })
+    : null;
   const authenticator = new Authenticator({
     methods: await loadMethods(),
     ctx: { pool, passwords: hasher, config, log: quietLog },
@@ -65,8 +73,10 @@ export async function inProcess(
     deadlineMs: config.deadlineMs,
     log: quietLog,
     ...(config.throttle.enabled ? { guard: new PostgresThrottle(pool, config.throttle, quietLog) } : {}),
+    admission: { gate: new PeerAdmission(config.throttle.peerInFlight), key: (req) => peerKey(req.details.transport, config.throttle) },
     onOutcome: (o) => {
       if (opts.keepOutcomes) outcomes.push(o);
+      audit?.login(o);
     },
   });
   const authorizer = new Authorizer(() => index, quietLog);
@@ -78,10 +88,14 @@ export async function inProcess(
     authorizer,
     index: () => index,
     outcomes,
+    audit,
     async reload() {
       index = PermissionIndex.fromRows(await loadPermissions(pool));
     },
-    close: () => pool.end(),
+    async close() {
+      await audit?.stop();
+      await pool.end();
+    },
   };
 }
 
