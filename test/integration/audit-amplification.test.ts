@@ -95,6 +95,20 @@ describe("audit amplification through a real Crossbar (ticket logins with random
     assert.ok(accounts <= BUCKETS, `${accounts} account counters for ${N} unknown names`);
     assert.equal(await count(db, "SELECT count(*)::text AS n FROM authd.login_failures WHERE scope = 'peer'"), 1);
   });
+
+  it("rollups older than audit.retentionDays are pruned by the hourly housekeeping, like audit rows", async () => {
+    const db = stack.store.pool;
+    await db.query(
+      `INSERT INTO authd.audit_rollup (window_start, kind, realm, count, first_at, last_at)
+       VALUES (now() - interval '91 days', 'unknown', 'app', 5, now() - interval '91 days', now() - interval '91 days'),
+              (now() - interval '89 days', 'unknown', 'app', 6, now() - interval '89 days', now() - interval '89 days')`,
+    );
+    const before = await count(db, "SELECT count(*)::text AS n FROM authd.audit_rollup");
+    const pruned = await stack.service!.houseKeep();
+    assert.equal(pruned?.rollups, 1);
+    assert.equal(await count(db, "SELECT count(*)::text AS n FROM authd.audit_rollup"), before - 1);
+    assert.equal(await count(db, "SELECT count(*)::text AS n FROM authd.audit_rollup WHERE count = 6"), 1);
+  });
 });
 
 describe("audit amplification in process (thousands of denials, every method, random realms and addresses)", () => {
