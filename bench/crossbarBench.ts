@@ -473,7 +473,8 @@ export interface BurstResult {
   /** The authorized no-op, called one at a time by an already logged-in client during the burst. */
   call: { p50ms: number; p99ms: number; calls: number; errors: number };
   servicePeakRss: number;
-  firstError: string | null;
+  /** The other answers by kind (client-side error text), for diagnosis. */
+  otherKinds: Record<string, number>;
 }
 
 /**
@@ -514,7 +515,7 @@ export async function runLoginBurst(
         }
       })();
       const counts = { welcomed: 0, unavailable: 0, other: 0 };
-      let firstError: string | null = null;
+      const otherKinds: Record<string, number> = {};
       let last = 0;
       const t0 = performance.now();
       await Promise.all(
@@ -528,7 +529,8 @@ export async function runLoginBurst(
             if (reason === "wamp.error.authentication_failed") counts.unavailable++;
             else {
               counts.other++;
-              firstError ??= describe(err);
+              const kind = describe(err).slice(0, 80);
+              otherKinds[kind] = (otherKinds[kind] ?? 0) + 1;
             }
           }
           last = Math.max(last, performance.now());
@@ -562,7 +564,7 @@ export async function runLoginBurst(
         freshAttempts: attempts,
         call: { p50ms: sum.p50, p99ms: sum.p99, calls, errors: callErrors },
         servicePeakRss: stack.service!.memory().peak,
-        firstError,
+        otherKinds,
       });
     } finally {
       caller.close();

@@ -325,7 +325,11 @@ function tableRows(
     });
   }
   for (const b of bursts) {
-    const other = b.otherErrors ? `, ${b.otherErrors} other errors (${b.firstError})` : "";
+    const kinds = Object.entries(b.otherKinds)
+      .sort((x, y) => y[1] - x[1])
+      .map(([k, n]) => `${n}× ${k.trim()}`)
+      .join("; ");
+    const other = b.otherErrors ? `, ${b.otherErrors} other (${kinds})` : "";
     const fresh = Number.isFinite(b.freshLoginMs) ? `${f(b.freshLoginMs)} ms` : "none within the limit";
     rows.push({
       id: "6b",
