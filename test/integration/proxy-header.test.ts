@@ -2,13 +2,14 @@
  * Throttling behind a trusted proxy, through a real Crossbar: autobahn-python clients send
  * X-Forwarded-For as a proxy appending to a client-sent header would deliver it (spoofed entries
  * left, the proxy's entry right). Rotating the spoofed entries does not escape the lockout; IPv6
- * clients are one key per /64.
+ * clients are one key per /64; a raw handshake shows how Crossbar joins repeated header lines.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import * as admin from "../../src/store/adminQueries.js";
 import { abortOf, pyLogin, welcomeOf, type PyResult } from "../helpers/pyClient.js";
+import { rawTicketLogin } from "../helpers/rawWamp.js";
 import { userWithTicket } from "../helpers/seed.js";
 import { startStack, type Stack } from "../helpers/stack.js";
 
@@ -69,6 +70,19 @@ describe("X-Forwarded-For behind a trusted proxy, through a real Crossbar (autob
     // Another client behind the same proxy is not affected, whatever it claims further left.
     const other = welcomeOf(await login("alice", "alice-ticket", "198.51.100.7, 198.51.100.8"));
     assert.equal(other.authid, "alice");
+  });
+
+  it("the header on two lines (the client's, then the proxy's) arrives joined in order: the proxy's entry counts (raw handshake)", async () => {
+    const denied = await rawTicketLogin(stack.wsUrl, "app", `ghost-${randomBytes(4).toString("hex")}`, "nope", [
+      ["X-Forwarded-For", "6.6.6.6"],
+      ["X-Forwarded-For", "198.51.100.30"],
+    ]);
+    assert.deepEqual(denied, { abort: "wamp.error.not_authorized" });
+    assert.equal((await peerRow("198.51.100.30"))?.failures, 1);
+    assert.equal(await peerRow("6.6.6.6"), null);
+    // The raw client speaks WAMP properly: the right ticket gets in.
+    const ok = await rawTicketLogin(stack.wsUrl, "app", "alice", "alice-ticket", [["x-forwarded-for", "198.51.100.31"]]);
+    assert.ok("welcome" in ok && ok.welcome.authid === "alice", JSON.stringify(ok));
   });
 
   it("IPv6 clients rotating through their /64 are one key and get locked out together", { timeout: 120_000 }, async () => {
