@@ -130,7 +130,7 @@ export const schema = {
       env: "AUTHD_ARGON2_CONCURRENCY",
     },
     maxQueued: {
-      doc: "Most argon2 computations waiting for a slot. A login that finds the queue full, or whose hash could not start before its deadline, is answered unavailable at once without any KDF work (0: 32 per concurrent hash).",
+      doc: "Most hashing logins (ticket) waiting for a hash slot, counted from their arrival. One more, or one whose hash could not start before its deadline, is answered unavailable at once, without store or KDF work (0: 32 per concurrent hash).",
       format: "nat",
       default: 0,
       env: "AUTHD_ARGON2_MAX_QUEUED",
