@@ -363,7 +363,9 @@ export async function runLoginStorm(
     const nice = o.nices[(r % 4 === 0 || r % 4 === 3 ? 0 : 1) % o.nices.length]!;
     const a = acc.get(nice)!;
     await stack.service?.stop();
-    await stack.startService(dbUrl, { argon2: { threadNice: nice } });
+    // Every loop comes from 127.0.0.1: the per-address limit of logins in flight is off, this row
+    // measures hashing throughput (runLoginBurst measures the limits).
+    await stack.startService(dbUrl, { argon2: { threadNice: nice }, throttle: { peerInFlight: 0 } });
     await stormRound(stack, o, a);
   }
   const rate = cores / (hashMs / 1000);
@@ -446,4 +448,127 @@ async function stormRound(stack: CrossbarStack, o: { concurrent: number; roundMs
   } finally {
     caller.close();
   }
+}
+
+export interface BurstVariant {
+  name: string;
+  /** throttle.peerInFlight of the service (0: off, as if the burst came from many addresses). */
+  peerInFlight: number;
+}
+
+export interface BurstResult {
+  variant: string;
+  peerInFlight: number;
+  logins: number;
+  welcomed: number;
+  /** ABORT wamp.error.authentication_failed ("authentication service unavailable"). */
+  unavailable: number;
+  /** Any other ABORT, timeouts, transport errors. */
+  otherErrors: number;
+  /** From the first login sent to the burst's last answer. */
+  burstSeconds: number;
+  /** From the burst's last answer to the first successful fresh login (NaN: none within the limit). */
+  freshLoginMs: number;
+  freshAttempts: number;
+  /** The authorized no-op, called one at a time by an already logged-in client during the burst. */
+  call: { p50ms: number; p99ms: number; calls: number; errors: number };
+  servicePeakRss: number;
+  /** The other answers by kind (client-side error text), for diagnosis. */
+  otherKinds: Record<string, number>;
+}
+
+/**
+ * Row 6b: `logins` concurrent ticket logins (valid tickets, OWASP argon2id, default service config)
+ * at once, while one client keeps calling the authorized no-op; when every login has its answer, a
+ * fresh login is retried until it succeeds. Reports the time from the burst's last answer to that
+ * success (work whose caller was already answered must not delay it) and the call's latency during
+ * the burst. One service per variant.
+ */
+export async function runLoginBurst(
+  stack: CrossbarStack,
+  dbUrl: string,
+  o: { logins: number; users: number; variants: BurstVariant[]; freshLimitMs: number },
+): Promise<BurstResult[]> {
+  const out: BurstResult[] = [];
+  for (const v of o.variants) {
+    await stack.service?.stop();
+    await stack.startService(dbUrl, { throttle: { peerInFlight: v.peerInFlight } });
+    const caller = await login(stack.wsUrl, "dyn0");
+    // Warm the service (first hash, JIT) outside the measurement.
+    (await login(stack.wsUrl, "dyn1")).close();
+    try {
+      const samples = new Samples();
+      let calling = true;
+      let calls = 0;
+      let callErrors = 0;
+      const callLoop = (async () => {
+        while (calling) {
+          const t = performance.now();
+          try {
+            await caller.session.call(PROCEDURE);
+            samples.add(performance.now() - t);
+            calls++;
+          } catch {
+            callErrors++;
+            await sleep(10);
+          }
+        }
+      })();
+      const counts = { welcomed: 0, unavailable: 0, other: 0 };
+      const otherKinds: Record<string, number> = {};
+      let last = 0;
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: o.logins }, async (_, i) => {
+          try {
+            const c = await login(stack.wsUrl, `storm${i % o.users}`);
+            counts.welcomed++;
+            c.close();
+          } catch (err) {
+            const reason = (err as { reason?: unknown }).reason;
+            if (reason === "wamp.error.authentication_failed") counts.unavailable++;
+            else {
+              counts.other++;
+              const kind = describe(err).slice(0, 80);
+              otherKinds[kind] = (otherKinds[kind] ?? 0) + 1;
+            }
+          }
+          last = Math.max(last, performance.now());
+        }),
+      );
+      calling = false;
+      await callLoop;
+      // The fresh login: retried until it gets in.
+      let attempts = 0;
+      let freshLoginMs = Number.NaN;
+      while (performance.now() - last < o.freshLimitMs) {
+        attempts++;
+        try {
+          (await login(stack.wsUrl, "dyn1")).close();
+          freshLoginMs = performance.now() - last;
+          break;
+        } catch {
+          await sleep(20);
+        }
+      }
+      const sum = samples.summary();
+      out.push({
+        variant: v.name,
+        peerInFlight: v.peerInFlight,
+        logins: o.logins,
+        welcomed: counts.welcomed,
+        unavailable: counts.unavailable,
+        otherErrors: counts.other,
+        burstSeconds: (last - t0) / 1000,
+        freshLoginMs,
+        freshAttempts: attempts,
+        call: { p50ms: sum.p50, p99ms: sum.p99, calls, errors: callErrors },
+        servicePeakRss: stack.service!.memory().peak,
+        otherKinds,
+      });
+    } finally {
+      caller.close();
+    }
+  }
+  return out;
 }

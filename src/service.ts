@@ -48,7 +48,12 @@ export class Service {
     // A query still blocked (e.g. behind a table lock) well after the deadline is cancelled.
     this.pool = createPool(config.database.url, log, config.database.poolMax, { statementTimeoutMs: config.deadlineMs + 2000 });
     this.metrics = createMetrics();
-    this.audit = new AuditRecorder(this.pool, log, config.audit.enabled);
+    this.audit = new AuditRecorder(this.pool, log, {
+      enabled: config.audit.enabled,
+      rollupWindowMs: config.audit.rollupWindowMs,
+      // Realm names in HELLO are client-chosen: only the store's realms get rollup rows of their own.
+      knownRealm: (realm) => this.keeper.index.hasRealm(realm),
+    });
     const everReady = new Set<string>();
     this.reserved = new ReservedRoles(this.pool, log);
     this.link = new RouterLink(config, log, {
@@ -131,6 +136,7 @@ export class Service {
       isClosedRealm: (realm) => realm === config.router.authRealm && !this.authRealmIsAppRealm(),
       onLockout: () => this.metrics.lockouts.inc(),
       onOutcome: (o) => {
+        if (o.error?.code === "overloaded") this.metrics.shed.inc();
         observeLogin({ method: o.request?.details.authmethod, realm: o.request?.realm, allowed: !o.error, ms: o.ms });
         this.audit.login(o);
       },
@@ -180,7 +186,7 @@ export class Service {
     this.housekeeping.stop();
     await this.link.stop();
     await this.listener.stop();
-    await this.audit.flush();
+    await this.audit.stop();
     await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
     await this.pool.end();
   }
@@ -190,8 +196,8 @@ export class Service {
     return this.keeper.reload();
   }
 
-  /** Hourly, and callable: prunes audit rows past audit.retentionDays and idle failure counters. */
-  houseKeep(): Promise<{ audit: number; counters: number } | null> {
+  /** Hourly, and callable: prunes audit rows and rollups past audit.retentionDays and idle failure counters. */
+  houseKeep(): Promise<{ audit: number; rollups: number; counters: number } | null> {
     return this.housekeeping.run();
   }
 

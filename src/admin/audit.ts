@@ -1,4 +1,5 @@
-import { listAudit, type AuditFilter, type AuditRow } from "../store/auditQueries.js";
+import { ROLLUP_KINDS, type RollupKind } from "../audit/rollup.js";
+import { listAudit, listRollups, type AuditFilter, type AuditRow, type StoredRollup } from "../store/auditQueries.js";
 import type { AdminContext } from "./context.js";
 import { AdminError } from "./context.js";
 
@@ -16,9 +17,24 @@ export function parseSince(text: string, now = Date.now()): Date {
   return d;
 }
 
+function checkLimit(limit: number | undefined): void {
+  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1 || limit > 100000))
+    throw new AdminError("--limit must be 1 to 100000");
+}
+
 export async function auditTrail(ctx: AdminContext, f: AuditFilter): Promise<AuditRow[]> {
   if (f.kind !== undefined && !KINDS.includes(f.kind)) throw new AdminError(`unknown kind "${f.kind}" (${KINDS.join(", ")})`);
-  if (f.limit !== undefined && (!Number.isSafeInteger(f.limit) || f.limit < 1 || f.limit > 100000))
-    throw new AdminError("--limit must be 1 to 100000");
+  checkLimit(f.limit);
   return listAudit(ctx.pool, f);
+}
+
+/** Counted denials (authd.audit_rollup), newest window first; `kind` one of ROLLUP_KINDS. */
+export async function auditRollups(
+  ctx: AdminContext,
+  f: { kind?: string; realm?: string; since?: Date; limit?: number },
+): Promise<StoredRollup[]> {
+  const kinds: readonly string[] = ROLLUP_KINDS;
+  if (f.kind !== undefined && !kinds.includes(f.kind)) throw new AdminError(`unknown rollup kind "${f.kind}" (${ROLLUP_KINDS.join(", ")})`);
+  checkLimit(f.limit);
+  return listRollups(ctx.pool, { ...f, kind: f.kind as RollupKind | undefined });
 }

@@ -1,20 +1,46 @@
 import type { AuthOutcome } from "../auth/authenticator.js";
 import type { Logger } from "../log/logger.js";
-import { insertAudit, pruneAudit, type AuditEntry } from "../store/auditQueries.js";
+import { insertAudit, pruneAudit, pruneRollups, upsertRollups, type AuditEntry } from "../store/auditQueries.js";
 import type { Queryable } from "../store/queries.js";
+import { RollupBuffer, rollupKindOf, type RollupKind, type RollupSample } from "./rollup.js";
+
+export interface AuditRecorderOptions {
+  enabled?: boolean;
+  /** Length of a rollup window (audit.rollupWindowMs). */
+  rollupWindowMs?: number;
+  /** How often counted denials are written (a few seconds). */
+  flushMs?: number;
+  /** Realms of the store: only they get their own rollup rows (default: none). */
+  knownRealm?: (realm: string) => boolean;
+}
 
 /**
  * Writes the audit trail without holding up the answer to the router: a failed write is logged,
  * never turned into a denial. Entries carry identities and reasons only, never credentials.
+ *
+ * Every allowed login, every denial of a known account and every unavailable answer gets its own
+ * row in authd.audit. Denials an attacker can repeat at will (unknown users, lockouts, malformed and
+ * shed logins) are counted per window instead (rollup.ts) and upserted in batches, so a flood of
+ * them costs a bounded number of rows.
  */
 export class AuditRecorder {
   private pending = new Set<Promise<void>>();
+  private readonly enabled: boolean;
+  private readonly rollup: RollupBuffer;
+  private readonly flushMs: number;
+  private timer: NodeJS.Timeout | null = null;
+  private writing: Promise<void> | null = null;
 
   constructor(
     private readonly db: Queryable,
     private readonly log: Logger,
-    private readonly enabled = true,
-  ) {}
+    options: AuditRecorderOptions | boolean = {},
+  ) {
+    const o = typeof options === "boolean" ? { enabled: options } : options;
+    this.enabled = o.enabled ?? true;
+    this.flushMs = o.flushMs ?? 5000;
+    this.rollup = new RollupBuffer(o.rollupWindowMs ?? 60_000, o.knownRealm ?? (() => false));
+  }
 
   record(e: AuditEntry): void {
     if (!this.enabled) return;
@@ -24,8 +50,20 @@ export class AuditRecorder {
     this.pending.add(p);
   }
 
+  /** One authenticate answer: its own row, or counted in the rollup (see the class comment). */
   login(o: AuthOutcome): void {
     const d = o.request?.details;
+    const kind = rollupKindOf(o.error?.code ?? null);
+    if (kind) {
+      this.aggregate(kind, {
+        authid: o.request?.authid ?? null,
+        realm: o.request?.realm ?? null,
+        method: d?.authmethod ?? null,
+        peer: d?.transport.peer ?? null,
+        reason: o.error?.reason ?? null,
+      });
+      return;
+    }
     this.record({
       kind: "login",
       outcome: o.error ? "deny" : "allow",
@@ -39,12 +77,54 @@ export class AuditRecorder {
     });
   }
 
-  /** Waits for writes in flight (shutdown, tests). */
-  async flush(): Promise<void> {
-    await Promise.all([...this.pending]);
+  /**
+   * Counts a denial in the rollup (no row of its own). For outcomes that do not come through
+   * `login`, e.g. a failed proof against a decoy answer for an unknown user (kind proof_failed).
+   */
+  aggregate(kind: RollupKind, sample: RollupSample): void {
+    if (!this.enabled) return;
+    this.rollup.add(kind, sample);
+    if (!this.timer) {
+      this.timer = setInterval(() => void this.flushRollup(), this.flushMs);
+      this.timer.unref();
+    }
   }
 
-  async prune(retentionDays: number): Promise<number> {
-    return pruneAudit(this.db, retentionDays);
+  /** Writes the counted denials (one statement); on failure they stay counted for the next try. */
+  flushRollup(): Promise<void> {
+    // One write at a time: two upserts of the same rows would only contend.
+    this.writing ??= (async () => {
+      try {
+        const rows = this.rollup.drain();
+        if (rows.length === 0) return;
+        try {
+          await upsertRollups(this.db, rows);
+        } catch (err) {
+          this.rollup.restore(rows);
+          this.log.warn({ err: (err as Error).message, rows: rows.length }, "audit rollup write failed; kept for the next try");
+        }
+      } finally {
+        this.writing = null;
+      }
+    })();
+    return this.writing;
+  }
+
+  /** Waits for writes in flight and writes the rollup (shutdown, tests). */
+  async flush(): Promise<void> {
+    await Promise.all([...this.pending]);
+    await this.flushRollup();
+  }
+
+  /** Stops the periodic rollup writes after a last flush. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.flush();
+  }
+
+  /** Deletes audit rows and rollups older than `retentionDays`. */
+  async prune(retentionDays: number): Promise<{ rows: number; rollups: number }> {
+    return { rows: await pruneAudit(this.db, retentionDays), rollups: await pruneRollups(this.db, retentionDays) };
   }
 }

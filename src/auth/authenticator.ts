@@ -1,6 +1,8 @@
-import { AuthError, DENY_URI, DeadlineError, deny, unavailable } from "../errors/authErrors.js";
+import { AuthError, DENY_URI, DeadlineError, deny, unavailable, type DenyCode } from "../errors/authErrors.js";
 import type { Logger } from "../log/logger.js";
+import { QueueRejected } from "../lib/boundedQueue.js";
 import { withDeadline } from "../lib/deadline.js";
+import type { PeerAdmission } from "./admission.js";
 import type { AuthMethod, MethodContext, Principal } from "./method.js";
 import { parseAuthRequest, type AuthRequest } from "./request.js";
 import type { LoginGuard } from "./throttle.js";
@@ -28,6 +30,8 @@ export interface AuthenticatorOptions {
   log: Logger;
   /** Brute-force throttling; none when omitted. */
   guard?: LoginGuard;
+  /** Per-client-address limit of logins in flight, checked before any store or KDF work; none when omitted. */
+  admission?: { gate: PeerAdmission; key: (req: AuthRequest) => string | null };
   onOutcome?: (o: AuthOutcome) => void;
 }
 
@@ -47,10 +51,29 @@ export class Authenticator {
       request = parseAuthRequest(args);
       const req = request;
       const name = only ?? req.details.authmethod;
-      if (only && req.details.authmethod !== only) throw deny(`authmethod ${req.details.authmethod} sent to the ${only} procedure`);
+      if (only && req.details.authmethod !== only)
+        throw deny(`authmethod ${req.details.authmethod} sent to the ${only} procedure`, "policy");
       const method = this.o.methods.get(name);
-      if (!method) throw deny(`authmethod ${name} not supported`);
-      principal = await withDeadline(this.attempt(method, req), this.o.deadlineMs, "authentication");
+      if (!method) throw deny(`authmethod ${name} not supported`, "policy");
+      const deadline = started + this.o.deadlineMs;
+      const releasePeer = this.o.admission ? this.o.admission.gate.enter(this.o.admission.key(req)) : () => undefined;
+      if (!releasePeer) throw unavailable("too many logins in flight from this client address", "overloaded");
+      let releaseHash: () => void = () => undefined;
+      try {
+        // The same for every account: a login the hash queue would refuse is refused before any store work.
+        if (method.hashesPassword) releaseHash = this.o.ctx.passwords.admit(deadline);
+      } catch (err) {
+        releasePeer();
+        throw err;
+      }
+      // Slots are held until the work has really ended, not just until the deadline answered the router.
+      const work = this.attempt(method, req, deadline);
+      const release = () => {
+        releasePeer();
+        releaseHash();
+      };
+      void work.then(release, release);
+      principal = await withDeadline(work, this.o.deadlineMs, "authentication");
       const answer: AuthAnswer = {
         ...principal.answer,
         role: principal.role,
@@ -67,25 +90,31 @@ export class Authenticator {
     }
   }
 
-  /** Lockout check before any KDF work, the method itself, then failure counting. */
-  private async attempt(method: AuthMethod, req: AuthRequest): Promise<Principal> {
+  /**
+   * Lockout check before any KDF work, the method itself, then failure counting. `deadline`
+   * (performance.now() clock) goes to the method, so queued KDF work is dropped once it cannot
+   * answer in time.
+   */
+  private async attempt(method: AuthMethod, req: AuthRequest, deadline: number): Promise<Principal> {
     const guard = this.o.guard;
-    if (guard && (await guard.isLocked(req))) throw deny("locked out");
+    if (guard && (await guard.isLocked(req))) throw deny("locked out", "locked_out");
     try {
-      const p = await method.authenticate(req, this.o.ctx);
+      const p = await method.authenticate(req, { ...this.o.ctx, deadline });
       this.checkPrincipal(p);
       if (method.provesCredential) await guard?.succeeded(req);
       return p;
     } catch (err) {
-      if (guard && err instanceof AuthError && err.uri === DENY_URI) await guard.failed(req);
+      // Only denials count as failed attempts; unavailable and overloaded answers never do.
+      if (guard && err instanceof AuthError && err.uri === DENY_URI && isCounted(err.code)) await guard.failed(req, err.code);
       throw err;
     }
   }
 
   private checkPrincipal(p: Principal): void {
-    if (p.role === "trusted" || this.o.isReservedRole?.(p.role)) throw deny(`role ${p.role} is reserved and may never be assigned`);
-    if (this.o.isClosedRealm?.(p.realm)) throw deny(`realm ${p.realm} is the authenticator realm: no login may land in it`);
-    if (!this.o.roleExists(p.realm, p.role)) throw deny(`role ${p.role} does not exist in realm ${p.realm}`);
+    if (p.role === "trusted" || this.o.isReservedRole?.(p.role))
+      throw deny(`role ${p.role} is reserved and may never be assigned`, "account");
+    if (this.o.isClosedRealm?.(p.realm)) throw deny(`realm ${p.realm} is the authenticator realm: no login may land in it`, "account");
+    if (!this.o.roleExists(p.realm, p.role)) throw deny(`role ${p.role} does not exist in realm ${p.realm}`, "account");
   }
 
   private report(request: AuthRequest | null, principal: Principal | null, error: AuthError | null, started: number): void {
@@ -106,12 +135,22 @@ export class Authenticator {
   }
 }
 
+function isCounted(code: string): code is DenyCode {
+  return code === "account" || code === "unknown" || code === "policy";
+}
+
 export function toAuthError(err: unknown): AuthError {
   if (err instanceof AuthError) return err;
-  if (err instanceof DeadlineError) return unavailable(err.message, err);
+  if (err instanceof DeadlineError) return unavailable(err.message, "unavailable", err);
+  if (err instanceof QueueRejected)
+    return unavailable(
+      err.why === "full" ? "password hashing queue full" : "password hashing cannot start before the deadline",
+      "overloaded",
+      err,
+    );
   // Anything else (store down, bug): fail closed without leaking internals to the client.
   const text = err instanceof Error ? err.message : String(err);
-  return unavailable(isStoreError(err) ? `store unavailable: ${text}` : `internal error: ${text}`, err);
+  return unavailable(isStoreError(err) ? `store unavailable: ${text}` : `internal error: ${text}`, "unavailable", err);
 }
 
 /** Connection-level trouble with Postgres (down, restarting, unreachable, statement cancelled). */

@@ -164,6 +164,12 @@ export function peerIp(peer: string | null | undefined): IpAddress | null {
   return parseIp(bare);
 }
 
+/** The network of `ip` with the first `prefix` bits kept (the host bits cleared). */
+export function networkOf(ip: IpAddress, prefix: number): IpAddress {
+  const width = WIDTH[ip.family];
+  return { family: ip.family, value: ip.value & mask(ip.family, Math.max(0, Math.min(width, prefix))) };
+}
+
 /** Canonical text of an address (dotted quad; eight lowercase hex groups), e.g. for throttle keys. */
 export function formatIp(ip: IpAddress): string {
   if (ip.family === 4) return [24n, 16n, 8n, 0n].map((shift) => String((ip.value >> shift) & 0xffn)).join(".");

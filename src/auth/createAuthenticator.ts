@@ -1,9 +1,11 @@
 import type pg from "pg";
 import type { Config } from "../config/load.js";
 import type { Logger } from "../log/logger.js";
+import { PeerAdmission } from "./admission.js";
 import { Authenticator, type AuthOutcome } from "./authenticator.js";
 import type { AuthMethod } from "./method.js";
 import { PasswordHasher } from "./passwords.js";
+import { peerKey } from "./peer.js";
 import { loadMethods } from "./registry.js";
 import { PostgresThrottle } from "./throttle.js";
 
@@ -29,13 +31,15 @@ export interface BuiltAuthenticator {
 }
 
 /**
- * The authenticator as the service runs it: every method module, the argon2 hasher, brute-force
- * throttling (when enabled) and the deadline. One wiring, used by the service and by the in-process
+ * The authenticator as the service runs it: every method module, the argon2 hasher (bounded,
+ * deadline-aware queue), the per-address admission gate, brute-force throttling (when enabled) and
+ * the deadline. One wiring, used by the service and by the in-process
  * test helper, so tests exercise exactly what runs.
  */
 export async function createAuthenticator(d: AuthenticatorDeps): Promise<BuiltAuthenticator> {
   const methods = await loadMethods();
-  const hasher = d.hasher ?? new PasswordHasher(d.config.argon2, d.config.argon2.concurrency);
+  const hasher =
+    d.hasher ?? new PasswordHasher(d.config.argon2, { concurrency: d.config.argon2.concurrency, maxQueued: d.config.argon2.maxQueued });
   const authenticator = new Authenticator({
     methods,
     ctx: { pool: d.pool, passwords: hasher, config: d.config, log: d.log },
@@ -45,6 +49,11 @@ export async function createAuthenticator(d: AuthenticatorDeps): Promise<BuiltAu
     deadlineMs: d.config.deadlineMs,
     log: d.log,
     ...(d.config.throttle.enabled ? { guard: new PostgresThrottle(d.pool, d.config.throttle, d.log, d.onLockout) } : {}),
+    // One client address's logins in flight are bounded before any store or hash work.
+    admission: {
+      gate: new PeerAdmission(d.config.throttle.peerInFlight),
+      key: (req) => peerKey(req.details.transport, d.config.throttle),
+    },
     ...(d.onOutcome ? { onOutcome: (o: AuthOutcome) => d.onOutcome!(o, methods) } : {}),
   });
   return { authenticator, methods, hasher };

@@ -20,6 +20,8 @@ export interface MethodContext {
   passwords: PasswordHasher;
   config: Config;
   log: Logger;
+  /** When this login's answer is due (performance.now() clock): KDF work that cannot finish by then is not started. */
+  deadline?: number;
 }
 
 /** One auth method = one module under src/auth/methods/ whose default export is an AuthMethod. */
@@ -32,6 +34,12 @@ export interface AuthMethod {
    * proof after our answer, so our "success" proves nothing and must not reset a brute-force count.
    */
   readonly provesCredential?: boolean;
+  /**
+   * True when every attempt costs one password hash (ticket: a verification, or the dummy one for
+   * unknown users). In a storm such a login is refused before any store work when the hash queue
+   * would refuse it anyway.
+   */
+  readonly hashesPassword?: boolean;
   /** Resolves to the principal or rejects with an AuthError. */
   authenticate(req: AuthRequest, ctx: MethodContext): Promise<Principal>;
 }

@@ -6,9 +6,16 @@ export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + "\n");
 }
 
+/** Control characters (client-chosen authids and realms reach the audit table) shown as \u escapes, never sent to the terminal. */
+function printable(cell: string): string {
+  // eslint-disable-next-line no-control-regex
+  return cell.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 /** A plain aligned table; `rows` of already formatted cells. */
-export function printTable(header: string[], rows: string[][]): void {
-  if (rows.length === 0) return;
+export function printTable(header: string[], cells: string[][]): void {
+  if (cells.length === 0) return;
+  const rows = cells.map((r) => r.map(printable));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) =>
     cells

@@ -56,6 +56,13 @@ export function registerFormats(): void {
     },
   });
   convict.addFormat({
+    name: "ipv6-prefix",
+    validate(value: unknown) {
+      if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 128) throw new Error("must be an integer from 1 to 128");
+    },
+    coerce: (v: unknown) => (typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v),
+  });
+  convict.addFormat({
     name: "positive-int",
     validate(value: unknown) {
       if (!Number.isInteger(value) || (value as number) <= 0) throw new Error("must be a positive integer");

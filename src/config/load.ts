@@ -23,7 +23,7 @@ export interface Config {
   procedures: { authenticate: string; authorize: string; perMethod: boolean };
   log: { level: string };
   http: { port: number; host: string };
-  argon2: { memoryCost: number; timeCost: number; parallelism: number; concurrency: number; threadNice: number };
+  argon2: { memoryCost: number; timeCost: number; parallelism: number; concurrency: number; maxQueued: number; threadNice: number };
   throttle: {
     enabled: boolean;
     accountThreshold: number;
@@ -32,8 +32,12 @@ export interface Config {
     baseLockMs: number;
     maxLockMs: number;
     trustedProxyHeader: string;
+    trustedProxyHops: number;
+    ipv6PrefixLength: number;
+    peerInFlight: number;
+    unknownAccountBuckets: number;
   };
-  audit: { enabled: boolean; retentionDays: number };
+  audit: { enabled: boolean; retentionDays: number; rollupWindowMs: number };
   authorize: { whenStoreDown: "serve-stale" | "fail-closed" };
   cra: { secretMode: "plain" | "derived"; keyFile: string; key: string; onPasswd: boolean };
   scram: { iterations: number; memory: number };

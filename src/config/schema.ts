@@ -135,6 +135,12 @@ export const schema = {
       default: 0,
       env: "AUTHD_ARGON2_CONCURRENCY",
     },
+    maxQueued: {
+      doc: "Most hashing logins (ticket) waiting for a hash slot, counted from their arrival. One more, or one whose hash could not start before its deadline, is answered unavailable at once, without store or KDF work (0: 32 per concurrent hash).",
+      format: "nat",
+      default: 0,
+      env: "AUTHD_ARGON2_MAX_QUEUED",
+    },
     threadNice: {
       doc: "Linux nice value (0-19) for the threads computing hashes: with the router on the same cores, a login storm then takes only the CPU routing leaves (0: unchanged; npm run bench compares 0 and 10).",
       format: "nat",
@@ -203,10 +209,34 @@ export const schema = {
     },
     maxLockMs: { doc: "Longest lockout.", format: "positive-int", default: 900000, env: "AUTHD_THROTTLE_MAX_LOCK_MS" },
     trustedProxyHeader: {
-      doc: "Read the client address from this HTTP header (first address), e.g. x-forwarded-for; empty: the transport peer. Only set it behind a proxy you control.",
+      doc: "Read the client address from this HTTP header (x-forwarded-for or forwarded), taking the entry your proxy appended (see trustedProxyHops); empty: the transport peer. Only set it behind a proxy you control.",
       format: String,
       default: "",
       env: "AUTHD_THROTTLE_TRUSTED_PROXY_HEADER",
+    },
+    trustedProxyHops: {
+      doc: "How many proxies you control append to trustedProxyHeader: the client address is that many entries from the right (entries further left were sent by the client). Fewer entries, or no address there: the transport peer counts.",
+      format: "positive-int",
+      default: 1,
+      env: "AUTHD_THROTTLE_TRUSTED_PROXY_HOPS",
+    },
+    ipv6PrefixLength: {
+      doc: "IPv6 clients are throttled and limited per network of this many leading bits (1-128): one host usually holds a whole /64. IPv4 clients are keyed per address.",
+      format: "ipv6-prefix",
+      default: 64,
+      env: "AUTHD_THROTTLE_IPV6_PREFIX_LENGTH",
+    },
+    peerInFlight: {
+      doc: "Most logins one client address (the throttle's key) may have in flight; more are answered unavailable at once, before any store or KDF work, and are not counted as failures (0: unlimited). Unix-socket clients are not limited.",
+      format: "nat",
+      default: 8,
+      env: "AUTHD_THROTTLE_PEER_IN_FLIGHT",
+    },
+    unknownAccountBuckets: {
+      doc: "Failures of unknown accounts are counted in this many shared counters (a keyed hash of realm and authid picks one), so random authids cannot grow authd.login_failures.",
+      format: "positive-int",
+      default: 65536,
+      env: "AUTHD_THROTTLE_UNKNOWN_ACCOUNT_BUCKETS",
     },
   },
   audit: {
@@ -217,10 +247,16 @@ export const schema = {
       env: "AUTHD_AUDIT_ENABLED",
     },
     retentionDays: {
-      doc: "Audit rows older than this are deleted (hourly).",
+      doc: "Audit rows and rollups older than this are deleted (hourly).",
       format: "positive-int",
       default: 90,
       env: "AUTHD_AUDIT_RETENTION_DAYS",
+    },
+    rollupWindowMs: {
+      doc: "Denials an attacker can repeat at will (unknown users, lockouts, malformed or shed logins) are counted per window of this length, per kind and realm, with one sample, in authd.audit_rollup.",
+      format: "positive-int",
+      default: 60000,
+      env: "AUTHD_AUDIT_ROLLUP_WINDOW_MS",
     },
   },
   authorize: {

@@ -44,6 +44,11 @@ export function createMetrics() {
       registers: [registry],
     }),
     lockouts: new Counter({ name: "authd_lockouts_total", help: "logins that started a lockout", registers: [registry] }),
+    shed: new Counter({
+      name: "authd_logins_shed_total",
+      help: "logins answered unavailable before any KDF work: hash queue full, hash could not start before the deadline, or too many in flight from one client address",
+      registers: [registry],
+    }),
     revocations: new Counter({ name: "authd_revocations_total", help: "sessions killed after a revocation", registers: [registry] }),
   };
 }

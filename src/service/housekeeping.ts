@@ -12,7 +12,7 @@ export interface HousekeepingOptions {
   intervalMs?: number;
 }
 
-/** Hourly: prunes audit rows past their retention and idle failure counters. */
+/** Hourly: prunes audit rows and rollups past their retention and idle failure counters. */
 export class Housekeeping {
   private timer: NodeJS.Timeout | null = null;
 
@@ -29,12 +29,12 @@ export class Housekeeping {
   }
 
   /** One pass; never rejects (null when it failed, which is logged). */
-  async run(): Promise<{ audit: number; counters: number } | null> {
+  async run(): Promise<{ audit: number; rollups: number; counters: number } | null> {
     try {
-      const audit = await this.o.audit.prune(this.o.retentionDays);
+      const { rows: audit, rollups } = await this.o.audit.prune(this.o.retentionDays);
       const counters = await pruneFailures(this.o.db, this.o.throttleWindowMs);
-      this.o.log.debug({ audit, counters }, "housekeeping done");
-      return { audit, counters };
+      this.o.log.debug({ audit, rollups, counters }, "housekeeping done");
+      return { audit, rollups, counters };
     } catch (err) {
       this.o.log.warn({ err }, "housekeeping failed");
       return null;

@@ -1,4 +1,5 @@
 /** SQL for brute-force throttling. Counters live in Postgres so every instance shares them. */
+import { randomBytes } from "node:crypto";
 import type { Queryable } from "./queries.js";
 
 export type Scope = "account" | "peer";
@@ -70,4 +71,26 @@ export async function pruneFailures(db: Queryable, windowMs: number): Promise<nu
     [windowMs],
   );
   return rowCount ?? 0;
+}
+
+/**
+ * The key of the unknown-account buckets (auth/throttle.ts), shared by every instance: read from
+ * authd.service_secrets, created on first use (several instances racing keep the first one written).
+ */
+export async function throttleSecret(db: Queryable): Promise<Buffer> {
+  const read = async () =>
+    (
+      await db.query<{ value: Buffer }>({
+        name: "authd_throttle_secret",
+        text: "SELECT value FROM authd.service_secrets WHERE name = 'throttle.buckets'",
+      })
+    ).rows[0]?.value ?? null;
+  const found = await read();
+  if (found) return found;
+  await db.query("INSERT INTO authd.service_secrets (name, value) VALUES ('throttle.buckets', $1) ON CONFLICT (name) DO NOTHING", [
+    randomBytes(32),
+  ]);
+  const created = await read();
+  if (!created) throw new Error("authd.service_secrets holds no throttle.buckets key");
+  return created;
 }

@@ -7,6 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { CraCipher, parseCraKeys } from "../../src/auth/craCipher.js";
 import { openCraCredential } from "../../src/auth/craCredential.js";
 import { deriveScramCredential } from "../../src/auth/scramCredential.js";
+import { upsertRollups } from "../../src/store/auditQueries.js";
 import { cliEnv, cliOk, runCli } from "../helpers/cli.js";
 import { freshStore, type TestStore } from "../helpers/db.js";
 
@@ -210,6 +211,45 @@ describe("admin CLI against a real store", () => {
     assert.deepEqual(dave[0].detail, { methods: ["ticket", "scram", "wampcra"] });
     const all = JSON.stringify((await store.pool.query("SELECT * FROM authd.audit")).rows);
     assert.doesNotMatch(all, /dave-very-secret|horse|argon2id\$|stored_key|ciphertext/);
+  });
+
+  it("audit --rollup shows counted denials (table and JSON), filters by kind and realm, escapes control characters", async () => {
+    const w = new Date(Date.now() - 60_000);
+    await upsertRollups(store.pool, [
+      {
+        windowStart: w,
+        kind: "unknown",
+        realm: "app",
+        count: 1234,
+        firstAt: w,
+        lastAt: new Date(w.getTime() + 30_000),
+        sample: { authid: "ghost\u001b[31mred", realm: "app", method: "ticket", peer: "tcp4:203.0.113.9:1", reason: "unknown user" },
+      },
+      {
+        windowStart: w,
+        kind: "locked_out",
+        realm: "(other)",
+        count: 7,
+        firstAt: w,
+        lastAt: w,
+        sample: { authid: "x", realm: "r-random", method: "scram", peer: null, reason: "locked out" },
+      },
+    ]);
+    const table = await ok(["audit", "--rollup"]);
+    assert.match(table, /^WINDOW\s+KIND\s+REALM\s+COUNT\s+LAST\s+SAMPLE/);
+    assert.match(table, /unknown\s+app\s+1234\s+\S+\s+ticket ghost\\u001b\[31mred tcp4:203\.0\.113\.9:1 \(unknown user\)/);
+    assert.equal(table.includes("\u001b"), false, "no raw escape sequence reaches the terminal");
+    assert.match(table, /locked_out\s+\(other\)\s+7\s+\S+\s+scram r-random x \(locked out\)/);
+    const json = JSON.parse(await ok(["audit", "--rollup", "--kind", "unknown", "--since", "1h", "--json"])) as Array<{
+      count: number;
+      sample_authid: string;
+    }>;
+    assert.equal(json.length, 1);
+    assert.equal(json[0]!.count, 1234);
+    assert.equal(json[0]!.sample_authid, "ghost\u001b[31mred");
+    assert.equal((JSON.parse(await ok(["audit", "--rollup", "--realm", "(other)", "--json"])) as unknown[]).length, 1);
+    assert.match(await fail(["audit", "--rollup", "--kind", "login"]), /unknown rollup kind "login"/);
+    assert.match(await fail(["audit", "--rollup", "--authid", "x"]), /do not apply to --rollup/);
   });
 
   it("hash-password prints a PHC string and SCRAM fields that verify, without a database", async () => {

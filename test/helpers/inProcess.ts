@@ -5,6 +5,7 @@
  * client cannot fake.
  */
 import type pg from "pg";
+import { AuditRecorder } from "../../src/audit/recorder.js";
 import type { Authenticator, AuthOutcome } from "../../src/auth/authenticator.js";
 import { createAuthenticator } from "../../src/auth/createAuthenticator.js";
 import { PasswordHasher, type Argon2Params } from "../../src/auth/passwords.js";
@@ -39,6 +40,8 @@ export interface InProcess {
   authorizer: Authorizer;
   index: () => PermissionIndex;
   outcomes: AuthOutcome[];
+  /** The audit recorder, when asked for (opts.audit). */
+  audit: AuditRecorder | null;
   reload(): Promise<void>;
   close(): Promise<void>;
 }
@@ -48,7 +51,7 @@ export const CHEAP_ARGON2: Argon2Params = { memoryCost: 1024, timeCost: 1, paral
 export async function inProcess(
   url: string,
   values: Record<string, unknown> = {},
-  opts: { keepOutcomes?: boolean } = {},
+  opts: { keepOutcomes?: boolean; audit?: boolean } = {},
 ): Promise<InProcess> {
   const config = loadConfig({
     env: {},
@@ -56,8 +59,11 @@ export async function inProcess(
   });
   const pool = createPool(url, quietLog, config.database.poolMax, { statementTimeoutMs: config.deadlineMs + 2000 });
   let index = PermissionIndex.fromRows(await loadPermissions(pool));
-  const hasher = new CountingHasher(config.argon2, config.argon2.concurrency);
+  const hasher = new CountingHasher(config.argon2, { concurrency: config.argon2.concurrency, maxQueued: config.argon2.maxQueued });
   const outcomes: AuthOutcome[] = [];
+  const audit = opts.audit
+    ? new AuditRecorder(pool, quietLog, { rollupWindowMs: config.audit.rollupWindowMs, knownRealm: (r) => index.hasRealm(r) })
+    : null;
   const { authenticator } = await createAuthenticator({
     config,
     pool,
@@ -66,6 +72,7 @@ export async function inProcess(
     roleExists: (realm, role) => index.hasRole(realm, role),
     onOutcome: (o) => {
       if (opts.keepOutcomes) outcomes.push(o);
+      audit?.login(o);
     },
   });
   const authorizer = new Authorizer(() => index, quietLog);
@@ -77,10 +84,14 @@ export async function inProcess(
     authorizer,
     index: () => index,
     outcomes,
+    audit,
     async reload() {
       index = PermissionIndex.fromRows(await loadPermissions(pool));
     },
-    close: () => pool.end(),
+    async close() {
+      await audit?.stop();
+      await pool.end();
+    },
   };
 }
 

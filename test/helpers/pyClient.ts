@@ -35,6 +35,8 @@ export interface PyLogin {
   ca?: string;
   cert?: string;
   key?: string;
+  /** Extra HTTP headers for the WebSocket handshake. */
+  headers?: Record<string, string>;
   timeoutS?: number;
 }
 
@@ -58,6 +60,7 @@ export async function pyLogin(o: PyLogin): Promise<PyResult> {
   opt("--ca", o.ca);
   opt("--cert", o.cert);
   opt("--key", o.key);
+  for (const [name, value] of Object.entries(o.headers ?? {})) args.push("--header", `${name}=${value}`);
   const py = await python();
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile(py, args, { encoding: "utf8", timeout: ((o.timeoutS ?? 15) + 15) * 1000 }, (err, out, stderr) => {

@@ -62,8 +62,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
     log: { level: process.env.TEST_LOG_LEVEL ?? "silent" },
     // Every client of a test comes from 127.0.0.1: a per-address lockout after the production
-    // default of 20 failures would couple unrelated tests. Throttle tests set their own thresholds.
-    throttle: { accountThreshold: 50, peerThreshold: 10000 },
+    // default of 20 failures, or the per-address limit of logins in flight, would couple unrelated
+    // tests. Throttle and storm tests set their own.
+    throttle: { accountThreshold: 50, peerThreshold: 10000, peerInFlight: 10000 },
   };
   const config = loadConfig({ env: {}, values: merge(baseValues, o.service ?? {}) });
   const stack: Stack = {

@@ -5,9 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { accountKeys } from "../../src/auth/throttle.js";
 import { AuthError, DENY_MESSAGE, DENY_URI } from "../../src/errors/authErrors.js";
 import * as admin from "../../src/store/adminQueries.js";
-import { listAudit } from "../../src/store/auditQueries.js";
+import { listAudit, listRollups } from "../../src/store/auditQueries.js";
 import { Aborted, ticketLogin } from "../helpers/client.js";
 import { freshStore, type TestStore } from "../helpers/db.js";
 import { inProcess, ticketDetails, type InProcess } from "../helpers/inProcess.js";
@@ -25,6 +26,12 @@ async function denialOf(p: Promise<unknown>): Promise<AuthError> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The shared counter an unknown (realm, authid) is counted in (auth/throttle.ts). */
+async function bucketKey(store: TestStore, realm: string, authid: string, buckets = 65536): Promise<string> {
+  const { rows } = await store.pool.query<{ value: Buffer }>("SELECT value FROM authd.service_secrets WHERE name = 'throttle.buckets'");
+  return accountKeys(rows[0]!.value, buckets, realm, authid).bucket.key;
+}
 
 async function failureRow(store: TestStore, scope: string, key: string) {
   const { rows } = await store.pool.query<{ failures: number; lock_ms: number | null }>(
@@ -45,7 +52,7 @@ describe("brute-force throttling (in process, real store)", () => {
     const db = store.pool;
     await admin.addRealm(db, "app");
     await admin.addRole(db, "app", "user");
-    for (const u of ["alice", "bob", "carol", "dave", "erin", "frank"])
+    for (const u of ["alice", "bob", "carol", "dave", "erin", "frank", "gina"])
       await userWithTicket(db, { realm: "app", authid: u, role: "user" }, `${u}-ticket`);
     await userWithTicket(db, { realm: "app", authid: "dis", role: "user", disabled: true }, "dis-ticket");
     // Two "instances": separate pools and authenticators on one store.
@@ -139,7 +146,30 @@ describe("brute-force throttling (in process, real store)", () => {
       assert.equal(d.message, DENY_MESSAGE);
     }
     assert.equal((await failureRow(store, "peer", "203.0.113.60"))?.failures, before + requests.length);
-    assert.equal((await failureRow(store, "account", JSON.stringify(["app", "nobody"])))?.failures, 3);
+    // The unknown name is counted in its bucket, never under its own key (random names cannot grow the table).
+    assert.equal((await failureRow(store, "account", await bucketKey(store, "app", "nobody")))?.failures, 3);
+    assert.equal(await failureRow(store, "account", JSON.stringify(["app", "nobody"])), null);
+    // The disabled (known) user is counted under its own key.
+    assert.equal((await failureRow(store, "account", JSON.stringify(["app", "dis"])))?.failures, 1);
+  });
+
+  it("an unknown name locks out exactly like a known one: after the threshold, refused without KDF work", async () => {
+    const tries = async (authid: string, peerOctet: number) => {
+      const reasons: string[] = [];
+      for (let i = 0; i < throttle.accountThreshold + 2; i++) {
+        const kdf = a.hasher.kdfCalls;
+        const d = await denialOf(a.authenticator.authenticate(["app", authid, ticketDetails("nope", `tcp4:192.0.2.${peerOctet}:${i}`)]));
+        assert.equal(d.uri, DENY_URI);
+        assert.equal(d.message, DENY_MESSAGE);
+        reasons.push(`${d.reason === "locked out" ? "locked" : "denied"}${a.hasher.kdfCalls > kdf ? "+kdf" : ""}`);
+      }
+      return reasons;
+    };
+    const known = await tries("gina", 201);
+    const unknown = await tries(`ghost-${Date.now()}`, 202);
+    // threshold 3: three counted failures, the 4th starts the lock, the 5th is refused as locked.
+    assert.deepEqual(known, ["denied+kdf", "denied+kdf", "denied+kdf", "denied+kdf", "locked"]);
+    assert.deepEqual(unknown, known);
   });
 
   it("a method whose proof the router checks (cryptosign) cannot reset a ticket brute-force counter", async () => {
@@ -162,7 +192,7 @@ describe("brute-force throttling (in process, real store)", () => {
     assert.equal(await failureRow(store, "account", JSON.stringify(["app", "erin"])), null);
   });
 
-  it("the proxy header is honoured only when configured", async () => {
+  it("the proxy header is honoured only when configured, and only the entry the proxy appended counts", async () => {
     const proxied = await inProcess(store.url, { throttle: { ...throttle, peerThreshold: 2, trustedProxyHeader: "X-Forwarded-For" } });
     try {
       const viaProxy = (authid: string, xff: string) => [
@@ -170,8 +200,10 @@ describe("brute-force throttling (in process, real store)", () => {
         authid,
         ticketDetails("bad", "tcp4:10.0.0.1:1", { "x-forwarded-for": xff }),
       ];
-      for (let i = 0; i < 3; i++) await denialOf(proxied.authenticator.authenticate(viaProxy(`g${i}`, "198.18.0.7, 10.0.0.1")));
+      // The client put a different address first every time; the proxy (10.0.0.1) appended 198.18.0.7.
+      for (let i = 0; i < 3; i++) await denialOf(proxied.authenticator.authenticate(viaProxy(`g${i}`, `203.0.113.${i}, 198.18.0.7`)));
       assert.equal((await failureRow(store, "peer", "198.18.0.7"))?.failures, 3);
+      for (let i = 0; i < 3; i++) assert.equal(await failureRow(store, "peer", `203.0.113.${i}`), null, "spoofed entries are not keys");
       assert.equal(await failureRow(store, "peer", "10.0.0.1"), null, "the proxy's own address is not blamed");
       // Another client behind the same proxy is not locked out.
       const frank = await proxied.authenticator.authenticate([
@@ -276,7 +308,7 @@ describe("throttling through a real Crossbar", () => {
 
   after(async () => stack?.stop());
 
-  it("a locked-out client gets exactly the ABORT of a wrong ticket, even with the right ticket; audited", async () => {
+  it("a locked-out client gets exactly the ABORT of a wrong ticket, even with the right ticket; audited (the lockout in the rollup)", async () => {
     const abort = async (p: Promise<unknown>) => {
       try {
         await p;
@@ -294,13 +326,19 @@ describe("throttling through a real Crossbar", () => {
     assert.equal(locked.abortMessage, wrong.abortMessage);
     assert.equal(locked.reason, DENY_URI);
     await stack.service!.audit.flush();
+    // Each wrong ticket of the known account has its own row...
     const rows = await listAudit(stack.store.pool, { kind: "login", authid: "alice" });
-    assert.equal(rows.length, 4);
-    assert.equal(rows[0]!.reason, "locked out");
-    assert.equal(rows[0]!.outcome, "deny");
-    assert.match(rows[0]!.peer ?? "", /^tcp4:127\.0\.0\.1:\d+$/);
-    assert.equal(rows.filter((r) => r.reason === "wrong ticket").length, 3);
+    assert.equal(rows.length, 3);
+    assert.ok(rows.every((r) => r.reason === "wrong ticket" && r.outcome === "deny"));
     assert.ok(rows.every((r) => r.method === "ticket" && r.realm === "app"));
+    assert.match(rows[0]!.peer ?? "", /^tcp4:127\.0\.0\.1:\d+$/);
+    // ...while locked-out attempts (repeatable at will) are counted in the rollup, with a sample.
+    const [rollup] = await listRollups(stack.store.pool, { kind: "locked_out" });
+    assert.equal(Number(rollup?.count), 1);
+    assert.equal(rollup?.realm, "app");
+    assert.equal(rollup?.sample_authid, "alice");
+    assert.equal(rollup?.sample_reason, "locked out");
+    assert.match(rollup?.sample_peer ?? "", /^tcp4:127\.0\.0\.1:\d+$/);
     const text = await stack.service!.metrics.registry.getSingleMetricAsString("authd_lockouts_total");
     assert.match(text, /authd_lockouts_total \d+/);
     assert.ok(Number(/authd_lockouts_total (\d+)/.exec(text)![1]) >= 1);

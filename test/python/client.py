@@ -12,6 +12,7 @@ Methods: ticket (--ticket), scram (--password; argon2id-13 via autobahn.wamp.aut
 verifies the router's scram_server_signature on WELCOME), tls (client certificate via --cert/--key),
 cryptosign (--seed, hex Ed25519 seed; --channel-binding tls-unique binds the signature to the TLS
 channel, --channel-binding tls-unique-zero announces it but signs a zero channel id), anonymous. --ca/--cert/--key configure TLS for wss:// URLs.
+--header NAME=VALUE adds HTTP headers to the WebSocket handshake (e.g. a spoofed X-Forwarded-For).
 """
 import argparse
 import asyncio
@@ -48,7 +49,11 @@ def parse_args():
     p.add_argument("--cert", default=None, help="client certificate (PEM) for wss://")
     p.add_argument("--key", default=None, help="client private key (PEM) for wss://")
     p.add_argument("--timeout", type=float, default=15.0)
+    p.add_argument("--header", action="append", default=[], help="extra HTTP header for the WebSocket handshake, NAME=VALUE (repeatable)")
     a = p.parse_args()
+    for h in a.header:
+        if "=" not in h:
+            p.error("--header needs NAME=VALUE")
     if a.authmethod == "scram" and (a.password is None or a.authid is None):
         p.error("scram needs --authid and --password")
     if a.authmethod == "ticket" and a.ticket is None:
@@ -137,7 +142,15 @@ async def run(args):
     loop = asyncio.get_running_loop()
     done = loop.create_future()
     is_secure, host, port, _resource, _path, _params = parse_url(args.url)
-    factory = WampWebSocketClientFactory(lambda: OneShot(ComponentConfig(args.realm), args, done), url=args.url)
+    # autobahn's client sends one line per name: a repeated name is joined with ", " (what the
+    # server side does with repeated lines anyway).
+    headers = {}
+    for h in args.header:
+        name, value = h.split("=", 1)
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    factory = WampWebSocketClientFactory(
+        lambda: OneShot(ComponentConfig(args.realm), args, done), url=args.url, headers=headers
+    )
     try:
         transport, _proto = await asyncio.wait_for(
             loop.create_connection(factory, host, port, ssl=ssl_context(args) if is_secure else None), args.timeout

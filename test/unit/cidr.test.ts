@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
 import { BlockList } from "node:net";
 import { describe, it } from "node:test";
-import { cidrContains, formatIp, ipInCidrs, parseCidr, parseIp, peerIp } from "../../src/auth/cidr.js";
-import { peerAddress } from "../../src/auth/peer.js";
-import { parseTransport } from "../../src/auth/request.js";
+import { cidrContains, ipInCidrs, parseCidr, parseIp, peerIp } from "../../src/auth/cidr.js";
 
 describe("parseIp", () => {
   it("parses IPv4 dotted quads and rejects malformed ones", () => {
@@ -137,22 +135,5 @@ describe("peerIp (Crossbar's details.transport.peer)", () => {
     ]) {
       assert.equal(peerIp(p), null, String(p));
     }
-  });
-});
-
-describe("peerAddress (throttle key of a client)", () => {
-  it("gives one canonical text per client, from the peer or a trusted header", () => {
-    assert.equal(formatIp(parseIp("10.0.0.7")!), "10.0.0.7");
-    assert.equal(formatIp(parseIp("2001:db8::1")!), "2001:db8:0:0:0:0:0:1");
-    assert.equal(peerAddress(parseTransport({ peer: "tcp4:127.0.0.1:48638" })), "127.0.0.1");
-    assert.equal(peerAddress(parseTransport({ peer: "tcp6:::ffff:10.0.0.7:5555" })), "10.0.0.7");
-    assert.equal(peerAddress(parseTransport({ peer: "unix" })), null);
-    const proxied = parseTransport({ peer: "tcp4:10.0.0.1:1", http_headers_received: { "x-forwarded-for": "192.0.2.9, 10.0.0.1" } });
-    assert.equal(peerAddress(proxied, "X-Forwarded-For"), "192.0.2.9");
-    assert.equal(peerAddress(proxied), "10.0.0.1");
-    assert.equal(
-      peerAddress(parseTransport({ peer: "tcp4:10.0.0.1:1", http_headers_received: { "x-forwarded-for": "junk" } }), "x-forwarded-for"),
-      "10.0.0.1",
-    );
   });
 });

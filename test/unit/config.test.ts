@@ -18,7 +18,23 @@ describe("loadConfig", () => {
     assert.equal(c.procedures.authenticate, "authd.authenticate");
     assert.equal(c.procedures.authorize, "authd.authorize");
     assert.equal(c.deadlineMs, 3000);
-    assert.deepEqual(c.argon2, { memoryCost: 19456, timeCost: 2, parallelism: 1, concurrency: 0, threadNice: 0 });
+    assert.deepEqual(c.argon2, { memoryCost: 19456, timeCost: 2, parallelism: 1, concurrency: 0, maxQueued: 0, threadNice: 0 });
+    assert.equal(c.throttle.trustedProxyHops, 1);
+    assert.equal(c.throttle.ipv6PrefixLength, 64);
+    assert.equal(c.throttle.peerInFlight, 8);
+    assert.equal(c.throttle.unknownAccountBuckets, 65536);
+    assert.equal(c.audit.rollupWindowMs, 60000);
+  });
+
+  it("login hardening keys: an IPv6 prefix outside 1-128 or a hop count of 0 stops start-up naming the key", () => {
+    assert.equal(loadConfig({ env: { AUTHD_THROTTLE_IPV6_PREFIX_LENGTH: "48" } }).throttle.ipv6PrefixLength, 48);
+    for (const bad of ["0", "129", "64.5", "x"])
+      assert.throws(() => loadConfig({ env: { AUTHD_THROTTLE_IPV6_PREFIX_LENGTH: bad } }), /throttle\.ipv6PrefixLength/, bad);
+    assert.throws(() => loadConfig({ env: { AUTHD_THROTTLE_TRUSTED_PROXY_HOPS: "0" } }), /throttle\.trustedProxyHops/);
+    assert.throws(() => loadConfig({ env: { AUTHD_THROTTLE_PEER_IN_FLIGHT: "-1" } }), /throttle\.peerInFlight/);
+    assert.equal(loadConfig({ env: { AUTHD_THROTTLE_PEER_IN_FLIGHT: "0" } }).throttle.peerInFlight, 0);
+    assert.throws(() => loadConfig({ env: { AUTHD_THROTTLE_UNKNOWN_ACCOUNT_BUCKETS: "0" } }), /throttle\.unknownAccountBuckets/);
+    assert.equal(loadConfig({ env: { AUTHD_ARGON2_MAX_QUEUED: "5" } }).argon2.maxQueued, 5);
   });
 
   it("reads AUTHD_ env vars, with lists comma separated", () => {

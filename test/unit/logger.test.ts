@@ -12,10 +12,10 @@ class Boom extends AuthdError {
 describe("error serializer", () => {
   it("keeps type, message, code, stack and the cause chain", () => {
     const root = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
-    const wrapped = unavailable("store unavailable: connect ECONNREFUSED", new Boom("lookup failed", { cause: root }));
+    const wrapped = unavailable("store unavailable: connect ECONNREFUSED", "unavailable", new Boom("lookup failed", { cause: root }));
     const out = serializeError(wrapped);
     assert.equal(out.type, "AuthError");
-    assert.equal(out.code, "AUTH_UNAVAILABLE");
+    assert.equal(out.code, "unavailable");
     assert.match(String(out.stack), /AuthError/);
     const cause = out.cause as Record<string, unknown>;
     assert.deepEqual([cause.type, cause.code, cause.message], ["Boom", "BOOM", "lookup failed"]);

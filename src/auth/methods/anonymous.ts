@@ -15,19 +15,19 @@ const anonymous: AuthMethod = {
   name: "anonymous",
   async authenticate(req, ctx) {
     const realm = req.realm;
-    if (!realm) throw deny("no realm");
+    if (!realm) throw deny("no realm", "policy");
     const policy = await findRealmPolicy(ctx.pool, realm);
-    if (!policy) throw deny("unknown realm");
-    if (!policy.anonymous_allowed) throw deny("anonymous logins not allowed in this realm");
-    if (!policy.anonymous_role) throw deny("realm has no anonymous role");
+    if (!policy) throw deny("unknown realm", "policy");
+    if (!policy.anonymous_allowed) throw deny("anonymous logins not allowed in this realm", "policy");
+    if (!policy.anonymous_role) throw deny("realm has no anonymous role", "policy");
     if (policy.anonymous_cidrs.length > 0) {
       const ip = peerIp(req.details.transport.peer);
-      if (!ip) throw deny("peer has no IP address, anonymous logins are restricted to anonymous_cidrs");
-      if (!ipInCidrs(ip, policy.anonymous_cidrs)) throw deny("peer address not in anonymous_cidrs");
+      if (!ip) throw deny("peer has no IP address, anonymous logins are restricted to anonymous_cidrs", "policy");
+      if (!ipInCidrs(ip, policy.anonymous_cidrs)) throw deny("peer address not in anonymous_cidrs", "policy");
     }
     // Keep the router's generated serial unless the realm pins an authid (shared by all its guests).
     const authid = policy.anonymous_authid ?? req.authid;
-    if (!authid) throw deny("no authid");
+    if (!authid) throw deny("no authid", "policy");
     return { role: policy.anonymous_role, authid, realm, extra: policy.anonymous_extra };
   },
 };

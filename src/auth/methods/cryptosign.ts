@@ -24,30 +24,31 @@ const cryptosign: AuthMethod = {
   name: "cryptosign",
   async authenticate(req, ctx) {
     const { realm, authid } = req;
-    if (!realm) throw deny("no realm");
+    if (!realm) throw deny("no realm", "unknown");
     const announced = req.details.authextra.pubkey;
-    if (announced === undefined || announced === null) throw deny("no authextra.pubkey");
-    if (typeof announced !== "string" || !PUBKEY.test(announced)) throw deny("malformed authextra.pubkey");
+    if (announced === undefined || announced === null) throw deny("no authextra.pubkey", "unknown");
+    if (typeof announced !== "string" || !PUBKEY.test(announced)) throw deny("malformed authextra.pubkey", "unknown");
     const pubkey = announced.toLowerCase();
 
     let login: LoginRecord;
     if (authid) {
       // findLogin returns only live (unrevoked, unexpired) credentials.
       const found = await findLogin(ctx.pool, realm, authid, "cryptosign");
-      if (!found) throw deny("unknown user");
+      if (!found) throw deny("unknown user", "unknown");
       if (!found.credentials.some((c) => c.lookup === pubkey)) {
-        throw deny(found.credentials.length === 0 ? "no live cryptosign key" : "key is not a live key of this user");
+        throw deny(found.credentials.length === 0 ? "no live cryptosign key" : "key is not a live key of this user", "account");
       }
       login = found;
     } else {
       const now = Date.now();
       const holders = await findLoginsByLookup(ctx.pool, realm, "cryptosign", pubkey);
       const live = holders.filter((l) => l.credentials.every((c) => isLive(c, now)));
-      if (live.length === 0) throw deny(holders.length === 0 ? "unknown key" : "key revoked or expired");
-      if (live.length > 1) throw deny("key belongs to several users, an authid is needed");
+      if (live.length === 0)
+        throw deny(holders.length === 0 ? "unknown key" : "key revoked or expired", holders.length === 0 ? "unknown" : "account");
+      if (live.length > 1) throw deny("key belongs to several users, an authid is needed", "account");
       login = live[0]!;
     }
-    if (login.user.disabled) throw deny("user disabled");
+    if (login.user.disabled) throw deny("user disabled", "account");
     return { ...principalOf(login.user), answer: { pubkey } };
   },
 };

@@ -26,18 +26,18 @@ const scram: AuthMethod = {
   async authenticate(req, ctx) {
     const { realm, authid } = req;
     // Crossbar refuses a SCRAM HELLO without authid before calling us; checked anyway.
-    if (!realm || !authid) throw deny(!realm ? "no realm" : "no authid");
+    if (!realm || !authid) throw deny(!realm ? "no realm" : "no authid", "unknown");
     const login = await findLogin(ctx.pool, realm, authid, "scram");
     const cred = login?.credentials[0];
-    if (!login || !cred) throw deny(login ? "no scram credential" : "unknown user");
-    if (login.user.disabled) throw deny("user disabled");
+    if (!login || !cred) throw deny(login ? "no scram credential" : "unknown user", login ? "account" : "unknown");
+    if (login.user.disabled) throw deny("user disabled", "account");
     const c = parseScramCredential(cred.data);
     if (!c) {
       ctx.log.warn({ realm, authid, credential: cred.id }, "scram credential is malformed; denying");
-      throw deny("malformed scram credential");
+      throw deny("malformed scram credential", "account");
     }
     const principal = principalOf(login.user);
-    if (principal.authid !== authid) throw deny("authid override cannot be used with scram");
+    if (principal.authid !== authid) throw deny("authid override cannot be used with scram", "account");
     return {
       ...principal,
       answer: {

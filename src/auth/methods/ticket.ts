@@ -10,23 +10,24 @@ import { principalOf } from "../principal.js";
 const ticket: AuthMethod = {
   name: "ticket",
   provesCredential: true,
+  hashesPassword: true,
   async authenticate(req, ctx) {
     const { realm, authid } = req;
     const given = req.details.ticket;
     if (!realm || !authid || given === null) {
-      await ctx.passwords.burn(given ?? "");
-      throw deny(!realm ? "no realm" : !authid ? "no authid" : "no ticket");
+      await ctx.passwords.burn(given ?? "", ctx.deadline);
+      throw deny(!realm ? "no realm" : !authid ? "no authid" : "no ticket", "unknown");
     }
     const login = await findLogin(ctx.pool, realm, authid, "ticket");
     const cred = login?.credentials[0];
     const phc = typeof cred?.data.phc === "string" ? cred.data.phc : null;
     if (!login || !cred || !phc) {
-      await ctx.passwords.burn(given);
-      throw deny(login ? "no ticket credential" : "unknown user");
+      await ctx.passwords.burn(given, ctx.deadline);
+      throw deny(login ? "no ticket credential" : "unknown user", login ? "account" : "unknown");
     }
-    const ok = await ctx.passwords.verify(phc, given);
-    if (!ok) throw deny("wrong ticket");
-    if (login.user.disabled) throw deny("user disabled");
+    const ok = await ctx.passwords.verify(phc, given, ctx.deadline);
+    if (!ok) throw deny("wrong ticket", "account");
+    if (login.user.disabled) throw deny("user disabled", "account");
     if (ctx.passwords.needsRehash(phc)) {
       // Parameters changed since this hash was made: upgrade it now that we know the ticket,
       // off the login's path so the client is not kept waiting for a second hash.

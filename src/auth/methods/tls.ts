@@ -53,29 +53,29 @@ const tls: AuthMethod = {
   provesCredential: true,
   async authenticate(req, ctx) {
     const cert = req.details.transport.peerCert;
-    if (!cert) throw deny("no client certificate");
+    if (!cert) throw deny("no client certificate", "unknown");
     const fingerprint = typeof cert.sha256 === "string" ? normalizeFingerprint(cert.sha256) : null;
-    if (!fingerprint) throw deny("client certificate without a sha256 fingerprint");
+    if (!fingerprint) throw deny("client certificate without a sha256 fingerprint", "unknown");
     // The router checked the chain; this is belt and braces for routers configured without a CA.
-    if (cert.expired === true) throw deny("client certificate expired");
+    if (cert.expired === true) throw deny("client certificate expired", "unknown");
 
     // realm null: the binding itself says which realm (must then be unambiguous).
     let found: LoginRecord[] = await findLoginsByLookup(ctx.pool, req.realm, "tls", fingerprint);
-    if (found.length === 0) throw deny("unknown certificate");
+    if (found.length === 0) throw deny("unknown certificate", "unknown");
     if (req.authid !== null) {
       found = found.filter((l) => l.user.authid === req.authid || l.user.authid_override === req.authid);
-      if (found.length === 0) throw deny("certificate not bound to the requested authid");
+      if (found.length === 0) throw deny("certificate not bound to the requested authid", "account");
     }
     const now = Date.now();
     const issuer = nameField(cert, "issuer");
     const subject = nameField(cert, "subject");
     const live = found.filter(({ credentials: [c] }) => c && !c.revoked && !expired(c, now));
-    if (live.length === 0) throw deny("certificate binding revoked or expired");
+    if (live.length === 0) throw deny("certificate binding revoked or expired", "account");
     const pinned = live.filter(({ credentials: [c] }) => pinMatches(c!.data.issuer_cn, issuer) && pinMatches(c!.data.subject_cn, subject));
-    if (pinned.length === 0) throw deny("certificate issuer/subject CN does not match the binding");
-    if (pinned.length > 1) throw deny("certificate bound to several users; authid required");
+    if (pinned.length === 0) throw deny("certificate issuer/subject CN does not match the binding", "account");
+    if (pinned.length > 1) throw deny("certificate bound to several users; authid required", "account");
     const login = pinned[0]!;
-    if (login.user.disabled) throw deny("user disabled");
+    if (login.user.disabled) throw deny("user disabled", "account");
     return principalOf(login.user);
   },
 };

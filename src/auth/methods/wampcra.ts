@@ -31,13 +31,13 @@ const wampcra: AuthMethod = {
   name: "wampcra",
   async authenticate(req, ctx) {
     const { realm, authid } = req;
-    if (!realm) throw deny("no realm");
-    if (!authid) throw deny("no authid");
+    if (!realm) throw deny("no realm", "unknown");
+    if (!authid) throw deny("no authid", "unknown");
     const login = await findLogin(ctx.pool, realm, authid, "wampcra");
-    if (!login) throw deny("unknown user");
+    if (!login) throw deny("unknown user", "unknown");
     const cred = login.credentials[0];
-    if (!cred) throw deny("no wampcra credential");
-    if (login.user.disabled) throw deny("user disabled");
+    if (!cred) throw deny("no wampcra credential", "account");
+    if (login.user.disabled) throw deny("user disabled", "account");
     let opened;
     try {
       opened = openCraCredential(cipherFor(ctx.config), cred.data);
@@ -45,7 +45,7 @@ const wampcra: AuthMethod = {
       if (err instanceof CraDecryptError || err instanceof CraCredentialError) {
         // An operator problem (key removed from the key file, corrupt row): deny, and say why in the log.
         ctx.log.error({ realm, authid, credential: cred.id, err }, "unusable wampcra credential");
-        throw deny(`unusable wampcra credential: ${err.message}`);
+        throw deny(`unusable wampcra credential: ${err.message}`, "account");
       }
       throw err;
     }
