@@ -112,7 +112,7 @@ export class RouterLink {
     const logError = (err: unknown, message: string) =>
       this.log.error({ realm: state.realm, err: err instanceof Error ? err.message : String(err) }, message);
     const connection = new autobahn.Connection({
-      transports: [transportFor(c.url, c.serializer)],
+      transports: [transportFor(c.url, c.serializer, this.log.child({ realm: state.realm }))],
       realm: state.realm,
       ...authOptions(this.config),
       max_retries: -1,
