@@ -88,18 +88,21 @@ export interface FrameSink {
 /** Screens one frame and acts on it. Never throws: a transport calls this from socket listeners. */
 export function receive(payload: Buffer | string, sink: FrameSink): void {
   const s = screen(payload, sink.codec);
-  const fields = { serializer: sink.codec.SERIALIZER_ID, bytes: payload.length };
+  const fields = () => ({ serializer: sink.codec.SERIALIZER_ID, bytes: payload.length });
   try {
     if (s.action === "deliver") {
       sink.deliver(s.msg);
     } else if (s.action === "answer") {
-      sink.log.warn({ ...fields, request: s.requestId, reason: s.reason }, "unreadable INVOCATION from the router: answered with an ERROR");
+      sink.log.warn(
+        { ...fields(), request: s.requestId, reason: s.reason },
+        "unreadable INVOCATION from the router: answered with an ERROR",
+      );
       sink.send(invocationError(s.requestId, UNREADABLE_INVOCATION_URI, `wamp-authd could not read this invocation (${s.reason})`));
     } else {
-      sink.log.warn({ ...fields, reason: s.reason }, "unreadable frame from the router: dropped");
+      sink.log.warn({ ...fields(), reason: s.reason }, "unreadable frame from the router: dropped");
     }
   } catch (err) {
-    sink.log.error({ ...fields, err: errorText(err) }, "handling a frame from the router failed");
+    sink.log.error({ ...fields(), err: errorText(err) }, "handling a frame from the router failed");
   }
 }
 

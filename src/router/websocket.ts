@@ -13,7 +13,7 @@ import { autobahn } from "./wamp.js";
 /** autobahn transport type names, one per serializer. */
 const WEBSOCKET_TYPE: Record<Serializer, string> = { json: "authd-websocket-json", msgpack: "authd-websocket-msgpack" };
 
-/** What the router may send us in one message (as on the rawsocket link); Crossbar's own default is 1 MiB. */
+/** Largest message we send (WebSocket has no handshake that tells; rawsocket uses the router's). Our answers are far smaller. */
 const MAX_MESSAGE_BYTES = 2 ** 24;
 
 interface Options {

@@ -32,6 +32,10 @@ export interface FakeRouter {
   sendPayload(payload: Buffer): void;
   /** encodes a message with the link's serializer */
   encode(msg: unknown): Buffer;
+  /** drops every connection and stops listening (the router is down) */
+  pause(): Promise<void>;
+  /** listens again on the same address */
+  resume(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -84,6 +88,7 @@ export async function startFakeRouter(kind: "rawsocket" | "websocket", serialize
   const dir = mkdtempSync(join(tmpdir(), "authd-fakerouter-"));
   let server: Server | HttpServer;
   let url: string;
+  let listen: () => Promise<void>;
   if (kind === "rawsocket") {
     const path = join(dir, "router.sock");
     server = createServer((socket) => {
@@ -124,7 +129,8 @@ export async function startFakeRouter(kind: "rawsocket" | "websocket", serialize
         if (live === conn) live = null;
       });
     });
-    await new Promise<void>((r) => server.listen(path, r));
+    listen = () => new Promise<void>((r) => server.listen(path, r));
+    await listen();
     url = `rawsocket+unix://${path}`;
   } else {
     const protocol = `wamp.2.${serializer}`;
@@ -202,7 +208,9 @@ export async function startFakeRouter(kind: "rawsocket" | "websocket", serialize
     await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
     server = http;
     const address = http.address();
-    url = `ws://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/ws`;
+    const port = typeof address === "object" && address ? address.port : 0;
+    listen = () => new Promise<void>((r) => http.listen(port, "127.0.0.1", r));
+    url = `ws://127.0.0.1:${port}/ws`;
   }
 
   return {
@@ -221,6 +229,12 @@ export async function startFakeRouter(kind: "rawsocket" | "websocket", serialize
       live.send(payload);
     },
     encode: enc,
+    async pause() {
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+    resume: () => listen(),
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));

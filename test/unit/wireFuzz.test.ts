@@ -274,6 +274,20 @@ for (const [transport, serializer] of VARIANTS) {
       assert.ok(counts.invalid > 100 && counts.deny > 100 && counts.none > 100, JSON.stringify(counts));
     });
 
+    it("reconnects and re-registers after the router went away (down, then back)", { timeout: 30_000 }, async () => {
+      await router.pause();
+      await waitFor("the link to notice", () => !link.isReady(), 10_000);
+      await new Promise((r) => setTimeout(r, 1000)); // connection attempts fail meanwhile
+      await router.resume();
+      await waitFor("the link to register again", () => link.isReady(), 15_000);
+      assert.ok(router.connections >= 2);
+      assert.ok(link.reconnects >= 1);
+      const reg = router.registrationOf("authd.authenticate") as number;
+      router.sendPayload(router.encode([68, 999_001, reg, {}, ["app", "alice", goodDetails()]]));
+      await waitFor("the answer", () => router.replies.has(999_001), 5000);
+      assert.equal((router.replies.get(999_001)?.[0] as unknown[])[0], 70);
+    });
+
     it("logs rejected frames structured, without their payload, and no handler failures", () => {
       const records = logs.records();
       const rejected = records.filter((r) => String(r.msg).startsWith("unreadable"));
