@@ -59,6 +59,7 @@ export function parseAuthRequest(args: unknown): AuthRequest {
   if (session !== undefined && session !== null && !Number.isSafeInteger(session)) throw badRequest("details.session must be an integer");
   const rawExtra = details.authextra ?? {};
   if (!isObject(rawExtra)) throw badRequest("details.authextra must be an object");
+  checkValues(rawExtra, "details.authextra");
   // Own enumerable keys only, on a plain object: nothing inherited through a decoded `__proto__`.
   const authextra: Record<string, unknown> = Object.fromEntries(Object.entries(rawExtra));
   if (serialisedLength(authextra) > 16 * 1024) throw badRequest("details.authextra is too large");
@@ -75,6 +76,32 @@ export function parseAuthRequest(args: unknown): AuthRequest {
   };
 }
 
+/** Bounds for checkValues: far beyond what a client legitimately sends in authextra or Crossbar in transport. */
+const MAX_VALUE_DEPTH = 32;
+const MAX_VALUE_NODES = 10_000;
+
+/**
+ * Refuses numbers that are not numbers: Crossbar forwards a client's NaN / Infinity (Python's json
+ * accepts them, and 1e999 is infinity) and the router link decodes them rather than drop the link.
+ * Iterative and bounded: the nesting is attacker-chosen too.
+ */
+function checkValues(root: unknown, what: string): void {
+  const stack: [unknown, number][] = [[root, 0]];
+  let nodes = 0;
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [v, depth] = top;
+    if (++nodes > MAX_VALUE_NODES) throw badRequest(`${what} is too large`);
+    if (typeof v === "number") {
+      if (!Number.isFinite(v)) throw badRequest(`${what} holds a number that is not finite`);
+    } else if (typeof v === "bigint") {
+      throw badRequest(`${what} holds an integer out of range`);
+    } else if (typeof v === "object" && v !== null && !(v instanceof Uint8Array)) {
+      if (depth >= MAX_VALUE_DEPTH) throw badRequest(`${what} is nested too deeply`);
+      for (const x of Array.isArray(v) ? (v as unknown[]) : Object.values(v)) stack.push([x, depth + 1]);
+    }
+  }
+}
+
 /** JSON size of a value; values JSON cannot hold (BigInt from a msgpack/CBOR decoder) count as too large. */
 function serialisedLength(v: unknown): number {
   try {
@@ -88,6 +115,7 @@ function serialisedLength(v: unknown): number {
 export function parseTransport(t: unknown): TransportInfo {
   if (t === undefined || t === null) return { peer: null, channelType: null, framing: null, cbtid: null, peerCert: null, httpHeaders: {} };
   if (!isObject(t)) throw badRequest("details.transport must be an object");
+  checkValues(t, "details.transport");
   const cert = t.peer_cert ?? t.client_cert ?? null;
   // No prototype: a header named __proto__ must stay a plain entry.
   const headers: Record<string, string> = Object.create(null) as Record<string, string>;

@@ -29,7 +29,7 @@ export const schema = {
       arg: "router-url",
     },
     serializer: {
-      doc: "Serializer on a rawsocket router URL: msgpack costs the router less per call than json (Crossbar decodes JSON in Python); the transport must list it in its serializers.",
+      doc: "Serializer on the router link (rawsocket or WebSocket): msgpack costs the router less per call than json (Crossbar decodes JSON in Python); the transport must list it in its serializers.",
       format: ["json", "msgpack"],
       default: "json",
       env: "AUTHD_ROUTER_SERIALIZER",

@@ -118,7 +118,7 @@ export class RouterLink {
     const logError = (err: unknown, message?: string) => this.log.error({ realm: state.realm, err }, message ?? "autobahn error");
     const connection = new autobahn.Connection({
       use_es6_promises: true,
-      transports: [transportFor(c.url, c.serializer)],
+      transports: [transportFor(c.url, c.serializer, this.log.child({ realm: state.realm }))],
       realm: state.realm,
       ...authOptions(this.config),
       max_retries: -1,

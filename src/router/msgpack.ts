@@ -2,9 +2,20 @@
  * A small MessagePack codec for WAMP messages (the subset WAMP uses: nil, booleans, integers, floats,
  * strings, binary, arrays, maps with string keys). Why not autobahn's msgpack5: it costs more than
  * the router saves; this one runs at about JSON.parse speed for authorize invocations.
+ *
+ * The decoder reads router frames that carry attacker-chosen values, so it fails with MsgpackError
+ * (never anything worse) on truncated data, unknown or ext type bytes, invalid UTF-8, nesting deeper
+ * than MAX_MSGPACK_DEPTH and lengths the frame cannot hold. Integers beyond 2^53 decode to the
+ * nearest double: never a safe integer, so every check for an id or a count rejects them.
  */
+import { isUtf8 } from "node:buffer";
 
-export class MsgpackError extends Error {}
+export class MsgpackError extends Error {
+  override name = "MsgpackError";
+}
+
+/** WAMP messages Crossbar sends us are a handful of levels deep; Python's msgpack packs up to 511. */
+export const MAX_MSGPACK_DEPTH = 128;
 
 // ---- decoding ---------------------------------------------------------------------------------
 
@@ -15,7 +26,7 @@ class Reader {
 
 export function decode(buf: Buffer): unknown {
   const r = new Reader(buf);
-  const value = read(r);
+  const value = read(r, 0);
   if (r.pos !== buf.length) throw new MsgpackError(`${buf.length - r.pos} trailing bytes`);
   return value;
 }
@@ -24,16 +35,15 @@ function need(r: Reader, n: number): void {
   if (r.pos + n > r.buf.length) throw new MsgpackError("truncated message");
 }
 
-function read(r: Reader): unknown {
+function read(r: Reader, depth: number): unknown {
   need(r, 1);
   const b = r.buf[r.pos++] as number;
   if (b <= 0x7f) return b;
   if (b >= 0xe0) return b - 0x100;
   if ((b & 0xe0) === 0xa0) return str(r, b & 0x1f);
-  if ((b & 0xf0) === 0x90) return array(r, b & 0x0f);
-  if ((b & 0xf0) === 0x80) return map(r, b & 0x0f);
+  if ((b & 0xf0) === 0x90) return array(r, b & 0x0f, depth);
+  if ((b & 0xf0) === 0x80) return map(r, b & 0x0f, depth);
   const buf = r.buf;
-  let v: number;
   switch (b) {
     case 0xc0:
       return null;
@@ -67,8 +77,7 @@ function read(r: Reader): unknown {
       return buf.readUInt32BE((r.pos += 4) - 4);
     case 0xcf:
       need(r, 8);
-      v = Number(buf.readBigUInt64BE((r.pos += 8) - 8));
-      return v;
+      return Number(buf.readBigUInt64BE((r.pos += 8) - 8));
     case 0xd0:
       need(r, 1);
       return buf.readInt8((r.pos += 1) - 1);
@@ -92,17 +101,18 @@ function read(r: Reader): unknown {
       return str(r, buf.readUInt32BE((r.pos += 4) - 4));
     case 0xdc:
       need(r, 2);
-      return array(r, buf.readUInt16BE((r.pos += 2) - 2));
+      return array(r, buf.readUInt16BE((r.pos += 2) - 2), depth);
     case 0xdd:
       need(r, 4);
-      return array(r, buf.readUInt32BE((r.pos += 4) - 4));
+      return array(r, buf.readUInt32BE((r.pos += 4) - 4), depth);
     case 0xde:
       need(r, 2);
-      return map(r, buf.readUInt16BE((r.pos += 2) - 2));
+      return map(r, buf.readUInt16BE((r.pos += 2) - 2), depth);
     case 0xdf:
       need(r, 4);
-      return map(r, buf.readUInt32BE((r.pos += 4) - 4));
+      return map(r, buf.readUInt32BE((r.pos += 4) - 4), depth);
     default:
+      // 0xc1 (never used), ext types (0xc7-0xc9, 0xd4-0xd8): not WAMP.
       throw new MsgpackError(`unsupported type byte 0x${b.toString(16)}`);
   }
 }
@@ -111,7 +121,11 @@ function str(r: Reader, n: number): string {
   need(r, n);
   const start = r.pos;
   r.pos += n;
-  return r.buf.toString("utf8", start, start + n);
+  const s = r.buf.toString("utf8", start, start + n);
+  // toString replaces invalid UTF-8 (e.g. an encoded lone surrogate) with U+FFFD; refuse it instead,
+  // so no two different byte strings decode alike. Checked only when a U+FFFD shows up: cheap.
+  if (s.includes("\uFFFD") && !isUtf8(r.buf.subarray(start, start + n))) throw new MsgpackError("string is not valid UTF-8");
+  return s;
 }
 
 function bin(r: Reader, n: number): Buffer {
@@ -121,22 +135,50 @@ function bin(r: Reader, n: number): Buffer {
   return Buffer.from(r.buf.subarray(start, start + n));
 }
 
-function array(r: Reader, n: number): unknown[] {
+function array(r: Reader, n: number, depth: number): unknown[] {
+  if (depth >= MAX_MSGPACK_DEPTH) throw new MsgpackError(`nested deeper than ${MAX_MSGPACK_DEPTH}`);
+  // Every element takes at least one byte: a length the rest of the frame cannot hold is a lie.
+  need(r, n);
   const out = new Array<unknown>(n);
-  for (let i = 0; i < n; i++) out[i] = read(r);
+  for (let i = 0; i < n; i++) out[i] = read(r, depth + 1);
   return out;
 }
 
-function map(r: Reader, n: number): Record<string, unknown> {
+function map(r: Reader, n: number, depth: number): Record<string, unknown> {
+  if (depth >= MAX_MSGPACK_DEPTH) throw new MsgpackError(`nested deeper than ${MAX_MSGPACK_DEPTH}`);
+  need(r, 2 * n);
   const out: Record<string, unknown> = {};
   for (let i = 0; i < n; i++) {
-    const key = read(r);
+    const key = read(r, depth + 1);
     if (typeof key !== "string" && typeof key !== "number") throw new MsgpackError("map key is not a string");
     // defineProperty-free assignment, but never let a key named __proto__ reach the prototype
-    if (key === "__proto__") Object.defineProperty(out, key, { value: read(r), enumerable: true, writable: true, configurable: true });
-    else out[key] = read(r);
+    if (key === "__proto__")
+      Object.defineProperty(out, key, { value: read(r, depth + 1), enumerable: true, writable: true, configurable: true });
+    else out[key] = read(r, depth + 1);
   }
   return out;
+}
+
+/** Reads an unsigned integer at `p`; [value, next position] or null. */
+function uintAt(buf: Buffer, p: number): [number, number] | null {
+  const b = buf[p];
+  if (b === undefined) return null;
+  if (b <= 0x7f) return [b, p + 1];
+  const width = b === 0xcc ? 1 : b === 0xcd ? 2 : b === 0xce ? 4 : b === 0xcf ? 8 : 0;
+  if (width === 0 || p + 1 + width > buf.length) return null;
+  return [width === 8 ? Number(buf.readBigUInt64BE(p + 1)) : buf.readUIntBE(p + 1, width), p + 1 + width];
+}
+
+/** The request id of a msgpack INVOCATION (`[68, id, ...`) whose body may be undecodable; null if the head is not one. */
+export function msgpackInvocationId(buf: Buffer): number | null {
+  const b = buf[0];
+  if (b === undefined) return null;
+  const p = (b & 0xf0) === 0x90 ? 1 : b === 0xdc ? 3 : b === 0xdd ? 5 : -1;
+  if (p < 0) return null;
+  const type = uintAt(buf, p);
+  if (!type || type[0] !== 68) return null;
+  const id = uintAt(buf, type[1]);
+  return id && Number.isSafeInteger(id[0]) ? id[0] : null;
 }
 
 // ---- encoding ---------------------------------------------------------------------------------

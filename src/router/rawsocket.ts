@@ -7,26 +7,13 @@
  * Here the socket is a plain one: the peer's FIN ends it, 'close' follows, autobahn reconnects.
  */
 import { connect } from "node:net";
-import { decode, encode } from "./msgpack.js";
+import type { Logger } from "../log/logger.js";
+import { CODECS, type Serializer, type WireCodec } from "./codecs.js";
+import { encodeOutbound, receive } from "./frames.js";
 import { autobahn } from "./wamp.js";
 
-export type RawsocketSerializer = "json" | "msgpack";
-
 /** autobahn transport type names, one per serializer. */
-export const RAWSOCKET_TYPE: Record<RawsocketSerializer, string> = { json: "authd-rawsocket-json", msgpack: "authd-rawsocket-msgpack" };
-
-const SERIALIZERS = {
-  json: {
-    id: 1,
-    codec: {
-      SERIALIZER_ID: "json",
-      BINARY: false,
-      serialize: (msg: unknown) => Buffer.from(JSON.stringify(msg), "utf8"),
-      unserialize: (payload: Buffer) => JSON.parse(payload.toString("utf8")) as unknown,
-    },
-  },
-  msgpack: { id: 2, codec: { SERIALIZER_ID: "msgpack", BINARY: true, serialize: encode, unserialize: decode } },
-} as const;
+const RAWSOCKET_TYPE: Record<Serializer, string> = { json: "authd-rawsocket-json", msgpack: "authd-rawsocket-msgpack" };
 
 const MAGIC = 0x7f;
 /** We accept frames up to 2^24 bytes (16 MiB). */
@@ -39,6 +26,8 @@ interface Options {
   path?: string;
   host?: string;
   port?: number;
+  /** where rejected frames are reported */
+  log: Logger;
 }
 
 interface CloseEvent {
@@ -55,48 +44,41 @@ function frame(type: number, payload: Buffer): Buffer {
   return out;
 }
 
-function factoryFor(kind: RawsocketSerializer) {
-  const { id: serializerId, codec: serializer } = SERIALIZERS[kind];
-  const protocol = `wamp.2.${kind}`;
+function factoryFor(kind: Serializer) {
   return class RawsocketFactory {
     readonly type = RAWSOCKET_TYPE[kind];
 
     constructor(private readonly options: Options) {}
 
     create() {
-      return openRawsocket(this.options, serializerId, serializer, protocol);
+      return openRawsocket(this.options, CODECS[kind]);
     }
   };
 }
 
-interface Codec {
-  serialize(msg: unknown): Buffer | Uint8Array;
-  unserialize(payload: Buffer): unknown;
-}
-
-function openRawsocket(o: Options, serializerId: number, serializer: Codec, protocol: string) {
+function openRawsocket(o: Options, codec: WireCodec) {
+  const serializerId = codec.rawsocketId;
+  const protocol = `wamp.2.${codec.SERIALIZER_ID}`;
   const socket = o.path ? connect({ path: o.path }) : connect({ host: o.host ?? "localhost", port: o.port ?? 8000 });
   let peerMaxLen = 0;
   let buffered: Buffer = Buffer.alloc(0);
   const transport = {
     protocol,
-    serializer,
+    serializer: codec,
     info: { type: "rawsocket", url: null, protocol },
     onmessage: (_msg: unknown) => {},
     onopen: () => {},
     onclose: (_evt: CloseEvent) => {},
     send(msg: unknown) {
-      const payload = serializer.serialize(msg);
-      if (payload.length > peerMaxLen) {
-        // The router would drop the connection; fail this message loudly instead.
-        throw new Error(`WAMP message of ${payload.length} bytes exceeds the router's limit of ${peerMaxLen}`);
-      }
-      socket.write(frame(FRAME_WAMP, Buffer.from(payload.buffer, payload.byteOffset, payload.length)));
+      // Over the router's limit the router would drop the connection: encodeOutbound refuses instead.
+      const payload = encodeOutbound(msg, codec, peerMaxLen, o.log);
+      socket.write(frame(FRAME_WAMP, typeof payload === "string" ? Buffer.from(payload, "utf8") : payload));
     },
     close() {
       socket.end();
     },
   };
+  const sink = { codec, log: o.log, deliver: (msg: unknown[]) => transport.onmessage(msg), send: (msg: unknown[]) => transport.send(msg) };
   socket.setNoDelay?.(true);
   socket.on("connect", () => socket.write(Buffer.from([MAGIC, ((MAX_LEN_EXP - 9) << 4) | serializerId, 0, 0])));
   socket.on("data", (chunk: Buffer) => {
@@ -121,17 +103,10 @@ function openRawsocket(o: Options, serializerId: number, serializer: Codec, prot
       const type = (buffered[0] as number) & 0x07;
       const payload = buffered.subarray(4, 4 + len);
       buffered = buffered.subarray(4 + len);
-      if (type === FRAME_WAMP) {
-        let msg: unknown;
-        try {
-          msg = serializer.unserialize(payload);
-        } catch (err) {
-          // An undecodable frame ends the connection (autobahn reconnects) instead of the process.
-          socket.destroy(err as Error);
-          return;
-        }
-        transport.onmessage(msg);
-      } else if (type === FRAME_PING) socket.write(frame(FRAME_PONG, payload));
+      // A frame whose content is unreadable costs that frame (or that one call) only; only broken
+      // framing (above: the handshake) ends the connection.
+      if (type === FRAME_WAMP) receive(payload, sink);
+      else if (type === FRAME_PING) socket.write(frame(FRAME_PONG, payload));
     }
   });
   // "close" always follows "error"; autobahn decides about retrying from wasClean.
@@ -140,8 +115,8 @@ function openRawsocket(o: Options, serializerId: number, serializer: Codec, prot
   return transport;
 }
 
-/** Makes `{type: RAWSOCKET_TYPE[kind], path | host+port}` usable in autobahn Connection options. */
-export function registerRawsocket(kind: RawsocketSerializer): string {
+/** Makes `{type: RAWSOCKET_TYPE[kind], path | host+port, log}` usable in autobahn Connection options. */
+export function registerRawsocket(kind: Serializer): string {
   const type = RAWSOCKET_TYPE[kind];
   if (!autobahn.transports.isRegistered(type)) autobahn.transports.register(type, factoryFor(kind));
   return type;

@@ -1,112 +1,99 @@
 /**
- * A minimal WAMP ticket login over a hand-written WebSocket handshake (node:net), for tests that
- * need control over the raw HTTP request: e.g. the same header sent on two lines, which neither
- * autobahn client can do. JSON serializer, one login, then the socket is closed.
+ * A hostile WAMP client: raw text frames over Node's WebSocket (subprotocol wamp.2.json), so a
+ * test can send what autobahn-js never would — Python's NaN / Infinity tokens, odd options, floods.
  */
-import { randomBytes } from "node:crypto";
-import { connect, type Socket } from "node:net";
+import { parseJson } from "../../src/router/json.js";
 
-export type RawResult = { welcome: { session: number; authid: string; authrole: string } } | { abort: string };
+export class RawWamp {
+  readonly received: unknown[][] = [];
+  private waiters: Array<() => void> = [];
+  closed = false;
+  closeInfo: { code: number; reason: string } | null = null;
 
-/** One client frame (clients must mask). */
-function frame(text: string): Buffer {
-  const payload = Buffer.from(text, "utf8");
-  const mask = randomBytes(4);
-  const len = payload.length;
-  if (len >= 65536) throw new Error("frame too large for this helper");
-  const head = len < 126 ? Buffer.from([0x81, 0x80 | len]) : Buffer.from([0x81, 0x80 | 126, len >> 8, len & 0xff]);
-  const body = Buffer.alloc(len);
-  for (let i = 0; i < len; i++) body[i] = payload[i]! ^ mask[i % 4]!;
-  return Buffer.concat([head, mask, body]);
+  private constructor(private readonly ws: WebSocket) {
+    ws.onmessage = (evt: MessageEvent) => {
+      try {
+        this.received.push(parseJson(String(evt.data)) as unknown[]);
+      } catch {
+        this.received.push(["unparseable", String(evt.data).slice(0, 200)]);
+      }
+      this.wake();
+    };
+    ws.onclose = (evt: { code: number; reason: string }) => {
+      this.closed = true;
+      this.closeInfo = { code: evt.code, reason: evt.reason };
+      this.wake();
+    };
+  }
+
+  static open(url: string, timeoutMs = 5000): Promise<RawWamp> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, ["wamp.2.json"]);
+      const timer = setTimeout(() => {
+        ws.close();
+        reject(new Error("WebSocket did not open in time"));
+      }, timeoutMs);
+      ws.onopen = () => {
+        clearTimeout(timer);
+        resolve(new RawWamp(ws));
+      };
+      ws.onerror = () => {
+        clearTimeout(timer);
+        reject(new Error("WebSocket failed to open"));
+      };
+    });
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Sends one text frame as is. */
+  send(text: string): void {
+    if (!this.closed) this.ws.send(text);
+  }
+
+  /** The first received message (from `from` on) matching, or null once closed or after timeoutMs. */
+  async next(match: (m: unknown[]) => boolean, timeoutMs = 10_000, from = 0): Promise<unknown[] | null> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.received.slice(from).find(match);
+      if (hit) return hit;
+      if (this.closed || Date.now() >= until) return null;
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, Math.max(1, until - Date.now()));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
+
+  close(): void {
+    try {
+      this.ws.close();
+    } catch {
+      // already closing
+    }
+  }
 }
 
-/** Complete server frames at the start of `buf` (servers do not mask): their text and the bytes used. */
-function readFrames(buf: Buffer): { texts: string[]; used: number } {
-  const texts: string[] = [];
-  let at = 0;
-  for (;;) {
-    if (buf.length - at < 2) break;
-    const opcode = buf[at]! & 0x0f;
-    let len = buf[at + 1]! & 0x7f;
-    let head = 2;
-    if (len === 126) {
-      if (buf.length - at < 4) break;
-      len = buf.readUInt16BE(at + 2);
-      head = 4;
-    } else if (len === 127) {
-      if (buf.length - at < 10) break;
-      len = Number(buf.readBigUInt64BE(at + 2));
-      head = 10;
-    }
-    if (buf.length - at < head + len) break;
-    if (opcode === 1) texts.push(buf.subarray(at + head, at + head + len).toString("utf8"));
-    at += head + len;
-  }
-  return { texts, used: at };
+/** HELLO text for a ticket login into `realm`; `authextra` is spliced in verbatim (it may hold NaN). */
+export function helloText(realm: string, authid: string, authextra = "{}"): string {
+  return `[1,${JSON.stringify(realm)},{"roles":{"caller":{},"callee":{},"publisher":{},"subscriber":{}},"authmethods":["ticket"],"authid":${JSON.stringify(authid)},"authextra":${authextra}}]`;
 }
 
 /**
- * Ticket login to `ws://host:port/path` with `headers` sent as given, one line per entry, in order.
+ * A ticket login with raw frames: HELLO, CHALLENGE, AUTHENTICATE. Resolves with the WELCOME or
+ * ABORT message, or null when the router answered neither within timeoutMs.
  */
-export function rawTicketLogin(
-  url: string,
-  realm: string,
-  authid: string,
-  ticket: string,
-  headers: Array<[string, string]>,
-  timeoutMs = 15_000,
-): Promise<RawResult> {
-  const u = new URL(url);
-  return new Promise<RawResult>((resolve, reject) => {
-    const socket: Socket = connect(Number(u.port), u.hostname);
-    const timer = setTimeout(() => finish(new Error(`no WELCOME or ABORT within ${timeoutMs} ms`)), timeoutMs);
-    let done = false;
-    const finish = (r: RawResult | Error) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      if (r instanceof Error) reject(r);
-      else resolve(r);
-    };
-    let buf = Buffer.alloc(0);
-    let upgraded = false;
-    socket.on("connect", () => {
-      const lines = [
-        `GET ${u.pathname} HTTP/1.1`,
-        `Host: ${u.host}`,
-        "Upgrade: websocket",
-        "Connection: Upgrade",
-        `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}`,
-        "Sec-WebSocket-Version: 13",
-        "Sec-WebSocket-Protocol: wamp.2.json",
-        ...headers.map(([k, v]) => `${k}: ${v}`),
-      ];
-      socket.write(lines.join("\r\n") + "\r\n\r\n");
-    });
-    socket.on("data", (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk]);
-      if (!upgraded) {
-        const end = buf.indexOf("\r\n\r\n");
-        if (end < 0) return;
-        const status = buf.subarray(0, buf.indexOf("\r\n")).toString();
-        if (!/^HTTP\/1\.1 101/.test(status)) return finish(new Error(`handshake refused: ${status}`));
-        upgraded = true;
-        buf = buf.subarray(end + 4);
-        socket.write(frame(JSON.stringify([1, realm, { roles: { caller: {} }, authmethods: ["ticket"], authid }])));
-      }
-      const { texts, used } = readFrames(buf);
-      buf = buf.subarray(used);
-      for (const t of texts) {
-        const msg = JSON.parse(t) as unknown[];
-        if (msg[0] === 4) socket.write(frame(JSON.stringify([5, ticket, {}])));
-        else if (msg[0] === 2) {
-          const d = msg[2] as { authid: string; authrole: string };
-          finish({ welcome: { session: msg[1] as number, authid: d.authid, authrole: d.authrole } });
-        } else if (msg[0] === 3) finish({ abort: msg[2] as string });
-      }
-    });
-    socket.on("error", (err) => finish(err));
-    socket.on("close", () => finish(new Error("connection closed before WELCOME or ABORT")));
-  });
+export async function rawTicketLogin(c: RawWamp, hello: string, ticket: string, timeoutMs = 10_000): Promise<unknown[] | null> {
+  c.send(hello);
+  const first = await c.next((m) => m[0] === 4 || m[0] === 2 || m[0] === 3, timeoutMs);
+  if (!first || first[0] !== 4) return first;
+  c.send(`[5,${JSON.stringify(ticket)},{}]`);
+  return c.next((m) => m[0] === 2 || m[0] === 3, timeoutMs);
 }

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import * as admin from "../../src/store/adminQueries.js";
 import { abortOf, pyLogin, welcomeOf, type PyResult } from "../helpers/pyClient.js";
-import { rawTicketLogin } from "../helpers/rawWamp.js";
+import { rawTicketLogin } from "../helpers/rawHandshake.js";
 import { userWithTicket } from "../helpers/seed.js";
 import { startStack, type Stack } from "../helpers/stack.js";
 

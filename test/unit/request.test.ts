@@ -79,4 +79,43 @@ describe("parseAuthRequest", () => {
         JSON.stringify(args)?.slice(0, 80),
       );
   });
+
+  it("denies non-finite numbers anywhere in authextra or transport (what Crossbar forwards for a client's NaN)", () => {
+    const deep = (n: number, leaf: unknown): unknown => {
+      let v = leaf;
+      for (let i = 0; i < n; i++) v = [v];
+      return v;
+    };
+    const cases: Array<[string, unknown]> = [
+      ["authextra NaN", { ...details, authextra: { a: NaN } }],
+      ["authextra Infinity", { ...details, authextra: { a: Infinity } }],
+      ["authextra -Infinity in a list", { ...details, authextra: { a: [1, { b: [-Infinity] }] } }],
+      ["authextra NaN under __proto__", { ...details, authextra: JSON.parse('{"__proto__": {"x": 1e999}}') as unknown }],
+      ["authextra NaN 20 levels down", { ...details, authextra: { a: deep(20, NaN) } }],
+      ["authextra BigInt", { ...details, authextra: { a: 10n ** 30n } }],
+      ["authextra 100k deep", { ...details, authextra: { a: deep(100_000, 1) } }],
+      ["authextra 40 deep", { ...details, authextra: { a: deep(40, 1) } }],
+      ["authextra 20k values", { ...details, authextra: { a: Array.from({ length: 20_000 }, () => 0) } }],
+      ["transport NaN", { ...details, transport: { peer: "tcp4:127.0.0.1:1", own_pid: NaN } }],
+      ["transport peer_cert Infinity", { ...details, transport: { peer: "unix", peer_cert: { not_after: Infinity } } }],
+      ["transport 100k deep", { ...details, transport: { peer: "unix", x: deep(100_000, 1) } }],
+    ];
+    for (const [what, d] of cases) {
+      assert.throws(
+        () => parseAuthRequest(["app", "alice", d]),
+        (e: unknown) =>
+          e instanceof AuthError && e.uri === "wamp.error.not_authorized" && e.message.startsWith("invalid authentication request"),
+        what,
+      );
+    }
+  });
+
+  it("accepts finite values, huge-but-finite numbers and moderate nesting", () => {
+    const r = parseAuthRequest([
+      "app",
+      "alice",
+      { ...details, authextra: { n: 2 ** 64, f: -1.5e300, list: [[[{ a: 0 }]]], s: "NaN" }, transport: { peer: "unix", own_pid: 7 } },
+    ]);
+    assert.deepEqual(r.details.authextra, { n: 2 ** 64, f: -1.5e300, list: [[[{ a: 0 }]]], s: "NaN" });
+  });
 });
