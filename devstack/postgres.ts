@@ -21,6 +21,7 @@ import { promisify } from "node:util";
 import pg from "pg";
 import { postgresBinaries, sharedCacheDir, type BinaryOptions } from "./pgBinaries.js";
 import { freePort } from "./ports.js";
+import { removeTempDir, tempDir } from "./tempDirs.js";
 
 const { Client } = pg;
 const execFileP = promisify(execFile);
@@ -357,14 +358,14 @@ export async function startPrivatePostgres(
   const asRoot = process.getuid?.() === 0;
   const bins = await postgresBinaries(o.binaries);
   const ids: Ids = asRoot ? await ensurePostgresUser() : {};
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "authd-private-pg-"));
+  const dataDir = tempDir("private-pg");
   const opts = { ...ids, cwd: dataDir, env: { ...process.env, LC_MESSAGES: "C" }, timeout: 90_000 };
   const stop = async () => {
     await execFileP(bins.pg_ctl, ["stop", "-w", "-m", "immediate", "-D", dataDir], opts).catch(() => undefined);
   };
   const destroy = async () => {
     await stop();
-    await fs.rm(dataDir, { recursive: true, force: true });
+    await removeTempDir(dataDir);
   };
   try {
     await initdb(bins, dataDir, ids, { authMethod: "trust" });

@@ -1,6 +1,6 @@
 import argon2 from "argon2";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -9,6 +9,7 @@ import { openCraCredential } from "../../src/auth/craCredential.js";
 import { deriveScramCredential } from "../../src/auth/scramCredential.js";
 import { cliEnv, cliOk, runCli } from "../helpers/cli.js";
 import { freshStore, type TestStore } from "../helpers/db.js";
+import { removeTempDir, tempDir } from "../../devstack/tempDirs.js";
 
 const CRA_KEY = "k1:" + "ab".repeat(32);
 const PASSWORD = "correct horse battery staple";
@@ -37,7 +38,11 @@ describe("admin CLI against a real store", () => {
     await ok(["users", "add", "app", "alice", "--role", "user", "--extra", '{"team":"blue"}']);
   });
 
-  after(async () => store?.close());
+  const dirs: string[] = [];
+  after(async () => {
+    await store?.close();
+    for (const d of dirs) await removeTempDir(d);
+  });
 
   it("bad input gives a one-line error and exit 1", async () => {
     assert.match(await fail(["realms", "add", "Bad Realm"]), /invalid realm name/);
@@ -242,7 +247,8 @@ describe("admin CLI against a real store", () => {
       disclose: { caller: true, publisher: false },
       cache: false,
     });
-    const dir = mkdtempSync(join(tmpdir(), "authd-cli-"));
+    const dir = tempDir("cli");
+    dirs.push(dir);
     const file = join(dir, "config.json");
     writeFileSync(
       file,
@@ -261,7 +267,8 @@ describe("admin CLI against a real store", () => {
   });
 
   it("import-crossbar --apply stores principals of every static method in one go, and leaves existing users alone", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "authd-cli-"));
+    const dir = tempDir("cli");
+    dirs.push(dir);
     const file = join(dir, "node.json");
     const config = {
       version: 2,

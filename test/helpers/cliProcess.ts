@@ -3,11 +3,11 @@
  * process with its own HTTP port, for shutdown and multi-instance tests.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../../devstack/ports.js";
+import { removeTempDir, tempDir } from "../../devstack/tempDirs.js";
 
 const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "src", "cli", "main.js");
 
@@ -28,7 +28,7 @@ export interface CliInstance {
 
 export async function startCli(values: Record<string, unknown>): Promise<CliInstance> {
   const httpPort = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "authd-cli-"));
+  const dir = tempDir("cli");
   const file = join(dir, "config.json");
   writeFileSync(file, JSON.stringify({ ...values, http: { port: httpPort, host: "127.0.0.1" } }));
   const env = { ...process.env };
@@ -39,7 +39,11 @@ export async function startCli(values: Record<string, unknown>): Promise<CliInst
   proc.stderr!.on("data", (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | string>((r) => proc.on("exit", (code, signal) => r(code ?? signal ?? -1)));
   let gone = false;
-  void exited.then(() => (gone = true));
+  // The config file is read at start-up; the directory goes with the process.
+  void exited.then(() => {
+    gone = true;
+    return removeTempDir(dir);
+  });
   const base = `http://127.0.0.1:${httpPort}`;
   return {
     proc,

@@ -4,8 +4,7 @@
  * with wamp-authd serving the imported store.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { stringify } from "yaml";
@@ -16,6 +15,7 @@ import { freePort } from "../../devstack/ports.js";
 import { ticketLogin } from "../helpers/client.js";
 import { cliEnv, cliOk } from "../helpers/cli.js";
 import { startStack, type Stack } from "../helpers/stack.js";
+import { removeTempDir, tempDir } from "../../devstack/tempDirs.js";
 
 const ROLES = [
   {
@@ -154,7 +154,7 @@ describe("import-crossbar reproduces a static Crossbar config", () => {
 
     // 2. The same config imported (as YAML) into the store, served by wamp-authd.
     stack = await startStack({ realms: { app: ROLES.map((r) => r.name) } });
-    const dir = mkdtempSync(join(tmpdir(), "authd-import-"));
+    const dir = tempDir("import");
     const file = join(dir, "crossbar.yaml");
     writeFileSync(file, stringify(config));
     const out = JSON.parse(await cliOk(["import-crossbar", file, "--apply", "--json"], { env: cliEnv(stack.store.url) }));
@@ -169,6 +169,7 @@ describe("import-crossbar reproduces a static Crossbar config", () => {
     }
     const actual = await measure(stack.wsUrl);
     assert.deepEqual(actual, expected);
+    await removeTempDir(dir);
   });
 
   it("reports what it cannot import and plans principals of every static method", () => {

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { ConfigError, loadConfig } from "../../src/config/load.js";
+import { removeTempDir, tempDir } from "../../devstack/tempDirs.js";
 
-const dir = mkdtempSync(join(tmpdir(), "authd-config-"));
+const dir = tempDir("config");
+after(() => removeTempDir(dir));
 function file(name: string, text: string): string {
   const p = join(dir, name);
   writeFileSync(p, text);
