@@ -159,7 +159,7 @@ export const schema = {
       sensitive: true,
     },
     onPasswd: {
-      doc: "Also store a WAMP-CRA secret when a password is set (needs a CRA key).",
+      doc: "`users passwd` also stores the password as a WAMP-CRA secret, encrypted with the CRA key (needs cra.keyFile or cra.key). Off: passwd writes no CRA secret and removes an existing one.",
       format: "strict-boolean",
       default: false,
       env: "AUTHD_CRA_ON_PASSWD",
@@ -231,11 +231,5 @@ export const schema = {
     default: 3000,
     env: "AUTHD_DEADLINE_MS",
     arg: "deadline-ms",
-  },
-  reloadOnStart: {
-    doc: "Load the permission index before registering the authorizer.",
-    format: "strict-boolean",
-    default: true,
-    env: "AUTHD_RELOAD_ON_START",
   },
 } as const;
