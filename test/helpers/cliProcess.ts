@@ -17,6 +17,9 @@ export interface CliInstance {
   httpPort: number;
   /** stdout + stderr so far (pino JSON lines). */
   output(): string;
+  /** Each stream alone (chunks of the two may interleave in output()). */
+  stdout(): string;
+  stderr(): string;
   /** Resolves with the exit code (or the signal name) once the process is gone. */
   exited: Promise<number | string>;
   /** Waits for /readyz 200. */
@@ -35,8 +38,16 @@ export async function startCli(values: Record<string, unknown>): Promise<CliInst
   delete env.UV_THREADPOOL_SIZE; // let the CLI size it, as in production
   const proc = spawn(process.execPath, [MAIN, "--config", file, "serve"], { stdio: ["ignore", "pipe", "pipe"], env });
   let out = "";
-  proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  let stdout = "";
+  let stderr = "";
+  proc.stdout.on("data", (d: Buffer) => {
+    out += d.toString();
+    stdout += d.toString();
+  });
+  proc.stderr.on("data", (d: Buffer) => {
+    out += d.toString();
+    stderr += d.toString();
+  });
   const exited = new Promise<number | string>((r) => proc.on("exit", (code, signal) => r(code ?? signal ?? -1)));
   let gone = false;
   // The config file is read at start-up; the directory goes with the process.
@@ -50,6 +61,8 @@ export async function startCli(values: Record<string, unknown>): Promise<CliInst
     pid: proc.pid!,
     httpPort,
     output: () => out,
+    stdout: () => stdout,
+    stderr: () => stderr,
     exited,
     async ready(timeoutMs = 30_000) {
       const until = Date.now() + timeoutMs;
