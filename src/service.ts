@@ -60,6 +60,8 @@ export class Service {
     this.listener = new ChangeListener(pg, {
       url: config.database.url,
       log,
+      keepaliveMs: config.database.listenKeepaliveMs,
+      keepaliveDeadlineMs: config.database.listenKeepaliveDeadlineMs,
       onChange: (e) => this.onChange(e),
       onResync: () => {
         if (!this.storeUp) log.info("store reachable again: reloading the permission index");
@@ -179,7 +181,8 @@ export class Service {
     if (!this.storeOk && this.storeUp) this.setStoreUp(false);
     else if (this.storeOk && !this.storeUp && this.listener.connected) this.setStoreUp(true);
     const router = this.link.isReady();
-    return { ready: router && this.storeOk, detail: { router, store: this.storeOk, realms: this.link.servedRealms } };
+    const listener = this.listener.connected; // changes stop arriving without it
+    return { ready: router && this.storeOk && listener, detail: { router, store: this.storeOk, listener, realms: this.link.servedRealms } };
   }
 
   /** Hourly (and callable): prunes audit rows past audit.retentionDays and idle failure counters. */

@@ -6,7 +6,7 @@ import { registerFormats } from "./formats.js";
 import { schema } from "./schema.js";
 
 export interface Config {
-  database: { url: string; poolMax: number };
+  database: { url: string; poolMax: number; listenKeepaliveMs: number; listenKeepaliveDeadlineMs: number };
   router: {
     url: string;
     serializer: "json" | "msgpack";

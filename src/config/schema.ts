@@ -19,6 +19,18 @@ export const schema = {
       env: "AUTHD_DATABASE_POOL_MAX",
       arg: "database-pool-max",
     },
+    listenKeepaliveMs: {
+      doc: "How often the LISTEN connection (live changes) is checked with a query; a NAT or proxy can drop it silently.",
+      format: "positive-int",
+      default: 5000,
+      env: "AUTHD_DATABASE_LISTEN_KEEPALIVE_MS",
+    },
+    listenKeepaliveDeadlineMs: {
+      doc: "A check unanswered this long counts as a lost LISTEN connection: it is replaced and the permission index reloaded (/readyz 503 meanwhile).",
+      format: "positive-int",
+      default: 5000,
+      env: "AUTHD_DATABASE_LISTEN_KEEPALIVE_DEADLINE_MS",
+    },
   },
   router: {
     url: {
