@@ -13,8 +13,8 @@ type Warn = (...args: unknown[]) => void;
 const require = createRequire(import.meta.url);
 let target: Logger | null = null;
 
-/** Reconnect chatter the router link already reports itself ("router connection closed"): debug. */
-const ROUTINE = /^(connection closed|auto-reconnecting in )/;
+/** Reconnect chatter (the router link reports closes itself, "router connection closed"; disabling retries is how it stops): debug. */
+const ROUTINE = /^(connection closed|auto-reconnecting in |auto-reconnect disabled)/;
 
 const warn: Warn = (...args) => {
   const [first, ...rest] = args;
