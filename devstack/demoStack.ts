@@ -31,6 +31,8 @@ export async function startDemoStack(o: {
   wsPort: number;
   httpPort: number;
   log: Logger;
+  /** Environment for the service's config (AUTHD_*); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }): Promise<DemoStack> {
   const pool = createPool(o.dbUrl, o.log, 2);
   try {
@@ -60,6 +62,7 @@ export async function startDemoStack(o: {
       { dir: join(o.stackDir, "crossbar") },
     );
     const config = loadConfig({
+      env: o.env ?? process.env,
       values: {
         database: { url: o.dbUrl },
         router: { url: `rawsocket+unix://${socketPath}`, authRealm: "authd", realms: [DEMO_REALM] },

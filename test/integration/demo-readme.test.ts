@@ -36,7 +36,8 @@ describe("the demo: README's client snippets against the dev stack's pieces", ()
   before(async () => {
     store = await freshStore({ migrated: false });
     dir = tempDir("demo");
-    demo = await startDemoStack({ dbUrl: store.url, stackDir: dir, wsPort: await freePort(), httpPort: await freePort(), log: quietLog });
+    const [wsPort, httpPort] = [await freePort(), await freePort()];
+    demo = await startDemoStack({ dbUrl: store.url, stackDir: dir, wsPort, httpPort, log: quietLog, env: {} });
   });
 
   after(async () => {
