@@ -1,6 +1,7 @@
 import type pg from "pg";
 import type { Logger } from "../log/logger.js";
 import { startKeepalive, type Keepalive } from "./keepalive.js";
+import { ping } from "./queries.js";
 
 export interface ChangeEvent {
   table: string;
@@ -57,7 +58,7 @@ export class ChangeListener {
     const c = this.client;
     this.client = null;
     this.connected = false;
-    await c?.end().catch(() => undefined);
+    if (c) await closeClient(c, 1000);
   }
 
   private async connect(): Promise<void> {
@@ -76,9 +77,7 @@ export class ChangeListener {
       this.keepalive = null;
       this.o.onLost?.();
       this.o.log.warn({ why }, "change listener lost its connection; reconnecting");
-      client.end().catch(() => undefined);
-      // On a dead peer end() would wait forever for the server's goodbye: drop the socket itself.
-      (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+      void closeClient(client, 0);
       this.schedule();
     };
     client.on("error", (err) => lost(err.message));
@@ -99,7 +98,7 @@ export class ChangeListener {
       this.keepalive = startKeepalive({
         intervalMs: this.o.keepaliveMs ?? 5000,
         deadlineMs: this.o.keepaliveDeadlineMs ?? 5000,
-        probe: () => client.query("SELECT 1"),
+        probe: () => ping(client),
         onDead: lost,
       });
       this.o.log.info("listening for store changes");
@@ -116,4 +115,14 @@ export class ChangeListener {
       void this.connect();
     }, this.o.retryMs ?? 1000);
   }
+}
+
+/**
+ * end() waits for the server's goodbye, which a dead peer never sends: after `graceMs` the socket is
+ * dropped outright.
+ */
+async function closeClient(client: pg.Client, graceMs: number): Promise<void> {
+  const ended = client.end().catch(() => undefined);
+  if (graceMs > 0) await Promise.race([ended, new Promise((r) => setTimeout(r, graceMs).unref())]);
+  (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
 }

@@ -173,6 +173,12 @@ describe("LISTEN keepalive (a connection cut without closing, through a TCP prox
         lost.some((r) => /^keepalive: no answer within 700 ms$/.test(String(r.why))),
         `the keepalive names the reason: ${JSON.stringify(lost)}`,
       );
+
+      // Shutting down does not wait for a goodbye a dead connection never sends.
+      proxy.freezeListen();
+      const t0 = Date.now();
+      await service.stop();
+      assert.ok(Date.now() - t0 < 5000, `stopped in ${Date.now() - t0} ms with the LISTEN connection cut`);
     } finally {
       alice.close();
     }
