@@ -4,8 +4,7 @@
  */
 import argon2 from "argon2";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type pg from "pg";
@@ -19,6 +18,7 @@ import { forkChild, type Child } from "./child.js";
 import { cpuDiff, cpuSnapshot } from "./cpu.js";
 import { ruleSet } from "./rules.js";
 import { closedLoop, describe, median, Samples, sleep } from "./stats.js";
+import { removeTempDir, tempDir } from "../devstack/tempDirs.js";
 
 export const REALM = "bench";
 export const TICKET = "bench-ticket-secret";
@@ -71,7 +71,7 @@ export interface CrossbarStack {
 }
 
 export async function startCrossbarStack(): Promise<CrossbarStack> {
-  const dir = mkdtempSync(join(tmpdir(), "authd-bench-"));
+  const dir = tempDir("bench");
   const socketPath = join(dir, "authd.sock");
   const wsPort = await freePort();
   const cfg = crossbarConfig({
@@ -139,6 +139,7 @@ export async function startCrossbarStack(): Promise<CrossbarStack> {
       await callee.stop().catch(() => undefined);
       for (const p of pyAuthorizers) p.kill("SIGTERM");
       await crossbar.stop();
+      await removeTempDir(dir);
     },
   };
   return stack;

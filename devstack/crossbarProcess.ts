@@ -15,13 +15,13 @@
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { access, constants, lstat, mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { access, constants, lstat, mkdir, writeFile } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
-import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Readable } from "node:stream";
 import { promisify } from "node:util";
+import { removeTempDir, tempDir } from "./tempDirs.js";
 
 export interface CrossbarHandle {
   /** the node's working directory; the Crossbar node directory (cbdir) is `<dir>/.crossbar` */
@@ -30,14 +30,14 @@ export interface CrossbarHandle {
   pid: number;
   /** captured stdout+stderr (last lines, across restarts) */
   logs(): string;
-  /** SIGTERM the process group, wait for it to be gone (SIGKILL after ~10 s). Idempotent. */
+  /** SIGTERM the process group, wait for it to be gone (SIGKILL after ~10 s); removes a temp dir it made. Idempotent. */
   stop(): Promise<void>;
   /** stop(), then start again with the same config and directory (so the same ports and socket). */
   restart(): Promise<void>;
 }
 
 export interface StartCrossbarOptions {
-  /** working directory (default: a fresh mkdtemp under the OS temp dir) */
+  /** working directory (default: a fresh temp dir, removed again by stop()) */
   dir?: string;
   /** how long to wait for the node to be ready, default 60 s */
   timeoutMs?: number;
@@ -330,6 +330,8 @@ class CrossbarProcess implements CrossbarHandle {
     dir: string,
     private readonly config: Record<string, unknown>,
     private readonly timeoutMs: number,
+    /** a temp dir made for this node: removed by stop() */
+    private readonly ownsDir = false,
   ) {
     this.dir = dir;
     this.cbdir = join(dir, ".crossbar");
@@ -414,14 +416,14 @@ class CrossbarProcess implements CrossbarHandle {
     for (;;) {
       if (this.exit) {
         const { code, signal } = this.exit;
-        await this.stop();
+        await this.stopProcess();
         await Promise.race([this.closed, sleep(1000)]);
         throw this.failure(`the crossbar process exited (code=${String(code)}, signal=${String(signal)})`);
       }
       if (this.booted && (await endpointsReady(endpoints))) return;
       if (Date.now() >= deadline) {
         const why = this.booted ? "node booted but its endpoints are not reachable" : `no ${READY_MARKER} in the log`;
-        await this.stop();
+        await this.stopProcess();
         await Promise.race([this.closed, sleep(1000)]);
         throw this.failure(`timed out after ${this.timeoutMs} ms (${why})`);
       }
@@ -429,7 +431,12 @@ class CrossbarProcess implements CrossbarHandle {
     }
   }
 
-  stop(): Promise<void> {
+  async stop(): Promise<void> {
+    await this.stopProcess();
+    if (this.ownsDir) await removeTempDir(this.dir);
+  }
+
+  private stopProcess(): Promise<void> {
     this.stopping ??= this.doStop().finally(() => {
       this.stopping = null;
     });
@@ -454,7 +461,7 @@ class CrossbarProcess implements CrossbarHandle {
   }
 
   async restart(): Promise<void> {
-    await this.stop();
+    await this.stopProcess();
     this.ring.add("[crossbarProcess] restarting");
     await this.launch();
   }
@@ -467,8 +474,13 @@ class CrossbarProcess implements CrossbarHandle {
  */
 export async function startCrossbar(config: Record<string, unknown>, opts: StartCrossbarOptions = {}): Promise<CrossbarHandle> {
   const exe = await findCrossbar();
-  const dir = opts.dir ? resolve(opts.dir) : await mkdtemp(join(tmpdir(), "authd-crossbar-"));
-  const proc = new CrossbarProcess(exe, dir, config, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  await proc.launch();
+  const dir = opts.dir ? resolve(opts.dir) : tempDir("crossbar");
+  const proc = new CrossbarProcess(exe, dir, config, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, !opts.dir);
+  try {
+    await proc.launch();
+  } catch (err) {
+    if (!opts.dir) await removeTempDir(dir);
+    throw err;
+  }
   return proc;
 }

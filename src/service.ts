@@ -87,6 +87,8 @@ export class Service {
     this.listener = new ChangeListener(pg, {
       url: config.database.url,
       log,
+      keepaliveMs: config.database.listenKeepaliveMs,
+      keepaliveDeadlineMs: config.database.listenKeepaliveDeadlineMs,
       onChange: (e) => this.changes.handle(e),
       onResync: () => {
         this.health.markUp();
@@ -213,6 +215,7 @@ export class Service {
   async readiness(): Promise<{ ready: boolean; detail: Record<string, unknown> }> {
     const store = await this.health.probe(this.listener.connected);
     const router = this.link.isReady();
-    return { ready: router && store, detail: { router, store, realms: this.link.servedRealms } };
+    const listener = this.listener.connected; // changes stop arriving without it
+    return { ready: router && store && listener, detail: { router, store, listener, realms: this.link.servedRealms } };
   }
 }

@@ -9,7 +9,7 @@ import { AdminError } from "./context.js";
 export interface DerivedSecrets {
   ticket: { phc: string };
   scram: ScramCredential;
-  /** Only when a CRA key is configured. */
+  /** Only when asked for (needs a CRA key). */
   wampcra: Record<string, unknown> | null;
 }
 
@@ -25,13 +25,19 @@ export function checkPassword(password: string): string {
   return password;
 }
 
-export async function deriveSecrets(config: Config, password: string, o: { cra?: boolean } = {}): Promise<DerivedSecrets> {
+/** `users passwd` writes a CRA secret only with cra.onPasswd on, which needs a key to encrypt it with. */
+export function passwdWritesCra(config: Config): boolean {
+  if (!config.cra.onPasswd) return false;
+  if (!craEnabled(config)) throw new AdminError("cra.onPasswd is on but no WAMP-CRA key is configured (cra.keyFile or cra.key)");
+  return true;
+}
+
+export async function deriveSecrets(config: Config, password: string, o: { cra: boolean }): Promise<DerivedSecrets> {
   checkPassword(password);
   const hasher = new PasswordHasher(config.argon2, 1);
   const [phc, scram] = await Promise.all([
     hasher.hash(password),
     deriveScramCredential(password, { iterations: config.scram.iterations, memory: config.scram.memory }),
   ]);
-  const wantCra = o.cra ?? craEnabled(config);
-  return { ticket: { phc }, scram, wampcra: wantCra ? buildCraCredential(loadCraCipher(config.cra), password) : null };
+  return { ticket: { phc }, scram, wampcra: o.cra ? buildCraCredential(loadCraCipher(config.cra), password) : null };
 }

@@ -1,7 +1,7 @@
 import * as q from "../store/adminQueries.js";
 import { AdminError, change, type AdminContext } from "./context.js";
 import { authidText, realmName, roleName } from "./parse.js";
-import { deriveSecrets } from "./secrets.js";
+import { deriveSecrets, passwdWritesCra } from "./secrets.js";
 
 export type AddUser = q.NewUser;
 
@@ -78,15 +78,26 @@ export async function removeUser(ctx: AdminContext, realm: string, authid: strin
   });
 }
 
-/** Sets the password: ticket hash, SCRAM credential and (CRA key configured) CRA secret, all or nothing. */
-export async function setPassword(ctx: AdminContext, realm: string, authid: string, password: string): Promise<string[]> {
-  const s = await deriveSecrets(ctx.config, password);
+/**
+ * Sets the password, all or nothing: ticket hash, SCRAM credential and, with cra.onPasswd, the CRA
+ * secret. Without it an existing CRA secret is removed: it holds a password in recoverable form,
+ * and the old one must not keep working after a password change.
+ */
+export async function setPassword(
+  ctx: AdminContext,
+  realm: string,
+  authid: string,
+  password: string,
+): Promise<{ methods: string[]; removed: string[] }> {
+  const s = await deriveSecrets(ctx.config, password, { cra: passwdWritesCra(ctx.config) });
   const methods = ["ticket", "scram", ...(s.wampcra ? ["wampcra"] : [])];
-  await change(ctx, { action: "user.passwd", realm, authid, detail: { methods } }, async (db) => {
+  const removed: string[] = [];
+  await change(ctx, { action: "user.passwd", realm, authid, detail: { methods, removed } }, async (db) => {
     const id = await existing(db, realm, authid);
     await q.upsertSecretCredential(db, id, "ticket", s.ticket);
     await q.upsertSecretCredential(db, id, "scram", { ...s.scram });
     if (s.wampcra) await q.upsertSecretCredential(db, id, "wampcra", s.wampcra);
+    else if (await q.removeSecretCredential(db, id, "wampcra")) removed.push("wampcra");
   });
-  return methods;
+  return { methods, removed };
 }

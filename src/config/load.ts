@@ -7,7 +7,7 @@ import { schema } from "./schema.js";
 import { AuthdError } from "../errors/base.js";
 
 export interface Config {
-  database: { url: string; poolMax: number };
+  database: { url: string; poolMax: number; listenKeepaliveMs: number; listenKeepaliveDeadlineMs: number };
   router: {
     url: string;
     serializer: "json" | "msgpack";
@@ -42,8 +42,12 @@ export interface Config {
   cra: { secretMode: "plain" | "derived"; keyFile: string; key: string; onPasswd: boolean };
   scram: { iterations: number; memory: number };
   deadlineMs: number;
-  reloadOnStart: boolean;
 }
+
+/** Keys that once existed: named with what to do instead of convict's generic "not declared". */
+const REMOVED: Record<string, { env: string; why: string }> = {
+  reloadOnStart: { env: "AUTHD_RELOAD_ON_START", why: "the permission index is always loaded before the authorizer registers" },
+};
 
 export class ConfigError extends AuthdError {
   readonly code = "CONFIG_INVALID";
@@ -66,10 +70,19 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     formatsRegistered = true;
   }
   const env = opts.env ?? process.env;
+  for (const [key, r] of Object.entries(REMOVED)) {
+    if (env[r.env] !== undefined) throw new ConfigError(`${r.env} (${key}) was removed: ${r.why}; unset it`);
+  }
   const conf = convict(schema as never, { env, args: opts.args ?? [] });
   try {
     const file = opts.file ?? env.AUTHD_CONFIG;
-    if (file) conf.load(readConfigFile(file));
+    if (file) {
+      const values = readConfigFile(file);
+      for (const [key, r] of Object.entries(REMOVED)) {
+        if (key in values) throw new ConfigError(`${key} was removed: ${r.why}; delete it from ${file}`);
+      }
+      conf.load(values);
+    }
     // convict re-applies env and flags after every load, so they beat file values.
     if (opts.values) conf.load(opts.values);
     conf.validate({ allowed: "strict" });

@@ -19,6 +19,18 @@ export const schema = {
       env: "AUTHD_DATABASE_POOL_MAX",
       arg: "database-pool-max",
     },
+    listenKeepaliveMs: {
+      doc: "How often the LISTEN connection (live changes) is checked with a query; a NAT or proxy can drop it silently.",
+      format: "positive-int",
+      default: 5000,
+      env: "AUTHD_DATABASE_LISTEN_KEEPALIVE_MS",
+    },
+    listenKeepaliveDeadlineMs: {
+      doc: "A check unanswered this long counts as a lost LISTEN connection: it is replaced and the permission index reloaded (/readyz 503 meanwhile).",
+      format: "positive-int",
+      default: 5000,
+      env: "AUTHD_DATABASE_LISTEN_KEEPALIVE_DEADLINE_MS",
+    },
   },
   router: {
     url: {
@@ -171,7 +183,7 @@ export const schema = {
       sensitive: true,
     },
     onPasswd: {
-      doc: "Also store a WAMP-CRA secret when a password is set (needs a CRA key).",
+      doc: "`users passwd` also stores the password as a WAMP-CRA secret, encrypted with the CRA key (needs cra.keyFile or cra.key). Off: passwd writes no CRA secret and removes an existing one.",
       format: "strict-boolean",
       default: false,
       env: "AUTHD_CRA_ON_PASSWD",
@@ -273,11 +285,5 @@ export const schema = {
     default: 3000,
     env: "AUTHD_DEADLINE_MS",
     arg: "deadline-ms",
-  },
-  reloadOnStart: {
-    doc: "Load the permission index before registering the authorizer.",
-    format: "strict-boolean",
-    default: true,
-    env: "AUTHD_RELOAD_ON_START",
   },
 } as const;

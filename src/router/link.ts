@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import type { Config } from "../config/load.js";
 import { AuthError } from "../errors/authErrors.js";
 import type { Logger } from "../log/logger.js";
+import { routeAutobahnLog } from "./autobahnLog.js";
 import { transportFor } from "./transport.js";
 import { RealmRegistrations, type Caller, type Procedure } from "./registrations.js";
 import { autobahn, type WampConnection, type WampSession } from "./wamp.js";
@@ -42,7 +43,9 @@ export class RouterLink {
     private readonly config: Config,
     private readonly log: Logger,
     private readonly events: LinkEvents = {},
-  ) {}
+  ) {
+    routeAutobahnLog(log);
+  }
 
   serve(realm: string, procedures: Procedure[]): void {
     const existing = this.realms.get(realm);

@@ -183,6 +183,12 @@ export async function upsertSecretCredential(db: Queryable, user: string, method
   );
 }
 
+/** Removes the user's credential of a password-like method; false when there was none. */
+export async function removeSecretCredential(db: Queryable, user: string, method: Method): Promise<boolean> {
+  const { rowCount } = await db.query("DELETE FROM authd.credentials WHERE user_id = $1 AND method = $2", [user, method]);
+  return (rowCount ?? 0) > 0;
+}
+
 /** Adds a keyed credential (cryptosign public key, TLS fingerprint). */
 export async function addKeyedCredential(
   db: Queryable,

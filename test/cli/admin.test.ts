@@ -1,6 +1,6 @@
 import argon2 from "argon2";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -10,6 +10,7 @@ import { deriveScramCredential } from "../../src/auth/scramCredential.js";
 import { upsertRollups } from "../../src/store/auditQueries.js";
 import { cliEnv, cliOk, runCli } from "../helpers/cli.js";
 import { freshStore, type TestStore } from "../helpers/db.js";
+import { removeTempDir, tempDir } from "../../devstack/tempDirs.js";
 
 const CRA_KEY = "k1:" + "ab".repeat(32);
 const PASSWORD = "correct horse battery staple";
@@ -38,7 +39,11 @@ describe("admin CLI against a real store", () => {
     await ok(["users", "add", "app", "alice", "--role", "user", "--extra", '{"team":"blue"}']);
   });
 
-  after(async () => store?.close());
+  const dirs: string[] = [];
+  after(async () => {
+    await store?.close();
+    for (const d of dirs) await removeTempDir(d);
+  });
 
   it("bad input gives a one-line error and exit 1", async () => {
     assert.match(await fail(["realms", "add", "Bad Realm"]), /invalid realm name/);
@@ -61,8 +66,8 @@ describe("admin CLI against a real store", () => {
     assert.match(r.stderr, /^wamp-authd: cannot reach the database/);
   });
 
-  it("passwd reads stdin and writes ticket hash, SCRAM and encrypted CRA secret together", async () => {
-    const out = await ok(["users", "passwd", "app", "alice"], PASSWORD + "\n");
+  it("passwd reads stdin and writes ticket hash, SCRAM and (cra.onPasswd) encrypted CRA secret together", async () => {
+    const out = await cliOk(["users", "passwd", "app", "alice"], { env: { ...env, AUTHD_CRA_ON_PASSWD: "true" }, input: PASSWORD + "\n" });
     assert.match(out, /ticket, scram, wampcra/);
     const { rows } = await store.pool.query<{ method: string; data: Record<string, unknown> }>(
       "SELECT c.method, c.data FROM authd.credentials c JOIN authd.users u ON u.id = c.user_id WHERE u.authid = 'alice' ORDER BY c.method",
@@ -80,6 +85,42 @@ describe("admin CLI against a real store", () => {
     const cipher = new CraCipher(parseCraKeys(CRA_KEY, "test"));
     assert.equal(openCraCredential(cipher, byMethod.wampcra!).secret, PASSWORD);
     for (const data of Object.values(byMethod)) assert.doesNotMatch(JSON.stringify(data), /horse/);
+  });
+
+  it("cra.onPasswd off (the default) writes no CRA secret and removes the old one; on without a key is refused", async () => {
+    const methods = async () =>
+      (
+        await store.pool.query<{ method: string; data: { phc?: string } }>(
+          "SELECT c.method, c.data FROM authd.credentials c JOIN authd.users u ON u.id = c.user_id WHERE u.authid = 'alice' ORDER BY c.method",
+        )
+      ).rows;
+    assert.deepEqual(
+      (await methods()).map((r) => r.method),
+      ["scram", "ticket", "wampcra"],
+      "alice has a CRA secret from the test before",
+    );
+    // A CRA key is configured (env), cra.onPasswd is not: the old password's CRA secret must not survive.
+    const out = await ok(["users", "passwd", "app", "alice"], "second password");
+    assert.match(out, /\(ticket, scram\); old wampcra secret removed \(cra\.onPasswd is off\)/);
+    assert.deepEqual(
+      (await methods()).map((r) => r.method),
+      ["scram", "ticket"],
+    );
+    assert.doesNotMatch(await ok(["users", "passwd", "app", "alice"], "third password"), /removed/);
+    const [audit] = JSON.parse(await ok(["audit", "--authid", "alice", "--kind", "admin", "--limit", "2", "--json"])) as Array<{
+      detail: unknown;
+    }>;
+    assert.deepEqual(audit!.detail, { methods: ["ticket", "scram"], removed: [] });
+
+    // On, but nothing to encrypt with: refused, nothing changed.
+    const noKey = await runCli(["users", "passwd", "app", "alice"], {
+      env: { ...env, AUTHD_CRA_KEY: "", AUTHD_CRA_ON_PASSWD: "true" },
+      input: "fourth password",
+    });
+    assert.equal(noKey.code, 1);
+    assert.match(noKey.stderr, /^wamp-authd: cra\.onPasswd is on but no WAMP-CRA key is configured \(cra\.keyFile or cra\.key\)\n$/);
+    const ticket = (await methods()).find((r) => r.method === "ticket")!;
+    assert.equal(await argon2.verify(ticket.data.phc!, "third password"), true);
   });
 
   it("--json shapes of list, show and check", async () => {
@@ -180,7 +221,7 @@ describe("admin CLI against a real store", () => {
 
   it("every change writes an admin audit row with the OS user and no secret", async () => {
     await ok(["users", "add", "app", "dave", "--role", "user"]);
-    await ok(["users", "passwd", "app", "dave"], "dave-very-secret");
+    await cliOk(["users", "passwd", "app", "dave"], { env: { ...env, AUTHD_CRA_ON_PASSWD: "true" }, input: "dave-very-secret" });
     const rows = JSON.parse(await ok(["audit", "--kind", "admin", "--limit", "1000", "--json"]));
     const outcomes = rows.map((r: { outcome: string }) => r.outcome);
     for (const action of [
@@ -208,7 +249,7 @@ describe("admin CLI against a real store", () => {
       dave.map((r: { outcome: string }) => r.outcome),
       ["user.passwd", "user.add"],
     );
-    assert.deepEqual(dave[0].detail, { methods: ["ticket", "scram", "wampcra"] });
+    assert.deepEqual((dave as Array<{ detail: unknown }>)[0]!.detail, { methods: ["ticket", "scram", "wampcra"], removed: [] });
     const all = JSON.stringify((await store.pool.query("SELECT * FROM authd.audit")).rows);
     assert.doesNotMatch(all, /dave-very-secret|horse|argon2id\$|stored_key|ciphertext/);
   });
@@ -282,7 +323,8 @@ describe("admin CLI against a real store", () => {
       disclose: { caller: true, publisher: false },
       cache: false,
     });
-    const dir = mkdtempSync(join(tmpdir(), "authd-cli-"));
+    const dir = tempDir("cli");
+    dirs.push(dir);
     const file = join(dir, "config.json");
     writeFileSync(
       file,
@@ -301,7 +343,8 @@ describe("admin CLI against a real store", () => {
   });
 
   it("import-crossbar --apply stores principals of every static method in one go, and leaves existing users alone", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "authd-cli-"));
+    const dir = tempDir("cli");
+    dirs.push(dir);
     const file = join(dir, "node.json");
     const config = {
       version: 2,

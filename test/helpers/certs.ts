@@ -4,9 +4,9 @@
  */
 import { execFileSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tempDir } from "../../devstack/tempDirs.js";
 
 export interface CertFiles {
   /** PEM file paths */
@@ -43,7 +43,7 @@ export class TestPki {
   readonly dir: string;
 
   constructor(dir?: string) {
-    this.dir = dir ?? mkdtempSync(join(tmpdir(), "authd-pki-"));
+    this.dir = dir ?? tempDir("pki");
   }
 
   /** A self-signed CA. */

@@ -3,11 +3,11 @@
  * process with its own HTTP port, for shutdown and multi-instance tests.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../../devstack/ports.js";
+import { removeTempDir, tempDir } from "../../devstack/tempDirs.js";
 
 const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "src", "cli", "main.js");
 
@@ -17,6 +17,9 @@ export interface CliInstance {
   httpPort: number;
   /** stdout + stderr so far (pino JSON lines). */
   output(): string;
+  /** Each stream alone (chunks of the two may interleave in output()). */
+  stdout(): string;
+  stderr(): string;
   /** Resolves with the exit code (or the signal name) once the process is gone. */
   exited: Promise<number | string>;
   /** Waits for /readyz 200. */
@@ -28,24 +31,38 @@ export interface CliInstance {
 
 export async function startCli(values: Record<string, unknown>): Promise<CliInstance> {
   const httpPort = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "authd-cli-"));
+  const dir = tempDir("cli");
   const file = join(dir, "config.json");
   writeFileSync(file, JSON.stringify({ ...values, http: { port: httpPort, host: "127.0.0.1" } }));
   const env = { ...process.env };
   delete env.UV_THREADPOOL_SIZE; // let the CLI size it, as in production
   const proc = spawn(process.execPath, [MAIN, "--config", file, "serve"], { stdio: ["ignore", "pipe", "pipe"], env });
   let out = "";
-  proc.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  proc.stderr.on("data", (d: Buffer) => (out += d.toString()));
+  let stdout = "";
+  let stderr = "";
+  proc.stdout.on("data", (d: Buffer) => {
+    out += d.toString();
+    stdout += d.toString();
+  });
+  proc.stderr.on("data", (d: Buffer) => {
+    out += d.toString();
+    stderr += d.toString();
+  });
   const exited = new Promise<number | string>((r) => proc.on("exit", (code, signal) => r(code ?? signal ?? -1)));
   let gone = false;
-  void exited.then(() => (gone = true));
+  // The config file is read at start-up; the directory goes with the process.
+  void exited.then(() => {
+    gone = true;
+    return removeTempDir(dir);
+  });
   const base = `http://127.0.0.1:${httpPort}`;
   return {
     proc,
     pid: proc.pid!,
     httpPort,
     output: () => out,
+    stdout: () => stdout,
+    stderr: () => stderr,
     exited,
     async ready(timeoutMs = 30_000) {
       const until = Date.now() + timeoutMs;

@@ -1,4 +1,9 @@
+import { routeAutobahnLog } from "../../src/router/autobahnLog.js";
 import { autobahn, type WampConnection, type WampSession } from "../../src/router/wamp.js";
+import { quietLog } from "./db.js";
+
+// autobahn's console warnings on every disconnect/reconnect would fill the test output.
+routeAutobahnLog(quietLog);
 
 export interface Joined {
   session: WampSession & {

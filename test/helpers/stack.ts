@@ -1,5 +1,3 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, type Config } from "../../src/config/load.js";
 import type { Logger } from "../../src/log/logger.js";
@@ -7,6 +5,7 @@ import { Service } from "../../src/service.js";
 import { crossbarConfig, type CrossbarConfigOptions, type DynamicAuthMethod } from "../../devstack/crossbarConfig.js";
 import { startCrossbar, type CrossbarHandle } from "../../devstack/crossbarProcess.js";
 import { freePort } from "../../devstack/ports.js";
+import { removeTempDir, tempDir } from "../../devstack/tempDirs.js";
 import { freshStore, quietLog, type TestStore } from "./db.js";
 
 export interface StackOptions {
@@ -41,7 +40,7 @@ export interface Stack {
 /** A real Postgres database, a real Crossbar and a real wamp-authd, wired together. */
 export async function startStack(o: StackOptions): Promise<Stack> {
   const store = await freshStore();
-  const dir = mkdtempSync(join(tmpdir(), "authd-stack-"));
+  const dir = tempDir("stack");
   const socketPath = join(dir, "authd.sock");
   const wsPort = await freePort();
   const cbConfig = crossbarConfig({
@@ -102,6 +101,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       for (const s of services) await s.stop().catch(() => undefined);
       await stack.crossbar?.stop().catch(() => undefined);
       await store.close();
+      await removeTempDir(dir);
     },
   };
   if (o.serviceFirst) {

@@ -9,6 +9,11 @@ import autobahn from "autobahn";
 import { crossbarConfig } from "../../devstack/crossbarConfig.js";
 import { processGroupMembers, startCrossbar, type CrossbarHandle } from "../../devstack/crossbarProcess.js";
 import { freePort } from "../../devstack/ports.js";
+import { routeAutobahnLog } from "../../src/router/autobahnLog.js";
+import { quietLog } from "../helpers/db.js";
+
+// autobahn prints a warning on every disconnect; these tests close connections on purpose.
+routeAutobahnLog(quietLog);
 
 const ALLOW_ALL = [
   {

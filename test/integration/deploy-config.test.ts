@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import YAML from "yaml";
@@ -8,6 +7,7 @@ import { loadConfig } from "../../src/config/load.js";
 import { Service } from "../../src/service.js";
 import { startCrossbar, type CrossbarHandle } from "../../devstack/crossbarProcess.js";
 import { freePort } from "../../devstack/ports.js";
+import { removeTempDir, tempDir } from "../../devstack/tempDirs.js";
 import { migrate } from "../../src/store/migrate.js";
 import { Aborted, errorOf, ticketLogin } from "../helpers/client.js";
 import { freshStore, quietLog, type TestStore } from "../helpers/db.js";
@@ -23,12 +23,13 @@ describe("deploy/crossbar/config.yaml with the demo data", () => {
   let crossbar: CrossbarHandle;
   let service: Service;
   let wsUrl: string;
+  let dir: string;
 
   before(async () => {
     store = await freshStore({ migrated: false });
     await migrate(store.pool, quietLog, { dataDir: "examples/demo/data" });
     const cfg = YAML.parse(readFileSync("deploy/crossbar/config.yaml", "utf8")) as { workers: Array<{ transports: Transport[] }> };
-    const dir = mkdtempSync(join(tmpdir(), "authd-deploy-"));
+    dir = tempDir("deploy");
     const socketPath = join(dir, "authd.sock");
     const port = await freePort();
     for (const t of cfg.workers[0]!.transports) {
@@ -58,6 +59,7 @@ describe("deploy/crossbar/config.yaml with the demo data", () => {
     await service?.stop().catch(() => undefined);
     await crossbar?.stop().catch(() => undefined);
     await store?.close();
+    if (dir) await removeTempDir(dir);
   });
 
   it("demo users log in; grants and denials follow the demo data", async () => {

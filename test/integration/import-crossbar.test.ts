@@ -4,8 +4,7 @@
  * with wamp-authd serving the imported store.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { stringify } from "yaml";
@@ -16,6 +15,7 @@ import { freePort } from "../../devstack/ports.js";
 import { ticketLogin } from "../helpers/client.js";
 import { cliEnv, cliOk } from "../helpers/cli.js";
 import { startStack, type Stack } from "../helpers/stack.js";
+import { removeTempDir, tempDir } from "../../devstack/tempDirs.js";
 
 const ROLES = [
   {
@@ -136,7 +136,7 @@ describe("import-crossbar reproduces a static Crossbar config", () => {
   let dir: string | null = null;
   after(async () => {
     await stack?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dir) await removeTempDir(dir);
   });
 
   it("the imported store answers the table exactly as the static config does", async () => {
@@ -155,7 +155,7 @@ describe("import-crossbar reproduces a static Crossbar config", () => {
 
     // 2. The same config imported (as YAML) into the store, served by wamp-authd.
     stack = await startStack({ realms: { app: ROLES.map((r) => r.name) } });
-    dir = mkdtempSync(join(tmpdir(), "authd-import-"));
+    dir = tempDir("import");
     const file = join(dir, "crossbar.yaml");
     writeFileSync(file, stringify(config));
     const out = JSON.parse(await cliOk(["import-crossbar", file, "--apply", "--json"], { env: cliEnv(stack.store.url) }));
@@ -271,7 +271,7 @@ describe("matcher differences from Crossbar's static permissions", () => {
   let dir: string | null = null;
   after(async () => {
     await stack?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dir) await removeTempDir(dir);
   });
 
   const PROBE = [
@@ -346,7 +346,7 @@ describe("matcher differences from Crossbar's static permissions", () => {
     }
 
     stack = await startStack({ realms: { diff: ["probe"] } });
-    dir = mkdtempSync(join(tmpdir(), "authd-import-diff-"));
+    dir = tempDir("import-diff");
     const file = join(dir, "crossbar.json");
     writeFileSync(file, JSON.stringify(config));
     const out = JSON.parse(await cliOk(["import-crossbar", file, "--apply", "--json"], { env: cliEnv(stack.store.url) })) as {

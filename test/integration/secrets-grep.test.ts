@@ -25,6 +25,7 @@ import { pyLogin } from "../helpers/pyClient.js";
 import { userWithTicket } from "../helpers/seed.js";
 import { startStack, type Stack } from "../helpers/stack.js";
 import { connectTls } from "../helpers/tlsClient.js";
+import { removeTempDir, tempDir } from "../../devstack/tempDirs.js";
 
 const settle = async (p: Promise<unknown>): Promise<"welcome" | "abort"> => {
   try {
@@ -53,7 +54,7 @@ describe("no secret in logs or audit rows (every method, real Crossbar, debug lo
   const outcomes: Record<string, string> = {};
 
   before(async () => {
-    logDir = mkdtempSync(join(tmpdir(), "authd-secrets-"));
+    logDir = tempDir("secrets");
     logFile = join(logDir, "service.log");
     const log = createLogger("debug", pino.destination({ dest: logFile, sync: true }));
     pki = new TestPki();
@@ -150,7 +151,7 @@ describe("no secret in logs or audit rows (every method, real Crossbar, debug lo
   after(async () => {
     await stack?.stop();
     pki?.remove();
-    if (logDir) rmSync(logDir, { recursive: true, force: true });
+    if (logDir) await removeTempDir(logDir);
   });
 
   it("the logins ran as expected (so the logs have something to show)", () => {

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { autobahn } from "../../src/router/wamp.js";
@@ -8,6 +7,7 @@ import * as admin from "../../src/store/adminQueries.js";
 import { ticketLogin } from "../helpers/client.js";
 import { userWithTicket } from "../helpers/seed.js";
 import { startStack, type Stack } from "../helpers/stack.js";
+import { removeTempDir, tempDir } from "../../devstack/tempDirs.js";
 
 const SEED = "11".repeat(32);
 
@@ -19,10 +19,11 @@ describe("wamp-authd logs in to the router with ticket or cryptosign", () => {
   let stack: Stack;
   let socketPath: string;
   let keyFile: string;
+  let dir: string;
 
   before(async () => {
     const pubkey = Buffer.from(autobahn.nacl.sign.keyPair.fromSeed(Buffer.from(SEED, "hex")).publicKey).toString("hex");
-    const dir = mkdtempSync(join(tmpdir(), "authd-login-"));
+    dir = tempDir("login");
     socketPath = join(dir, "static.sock");
     keyFile = join(dir, "authd.key");
     writeFileSync(keyFile, `${SEED}\n`, { mode: 0o600 });
@@ -50,7 +51,10 @@ describe("wamp-authd logs in to the router with ticket or cryptosign", () => {
     await stack.service!.stop();
   });
 
-  after(async () => stack?.stop());
+  after(async () => {
+    await stack?.stop();
+    if (dir) await removeTempDir(dir);
+  });
 
   for (const [method, extra] of [
     ["ticket", { authid: "svc-ticket", ticket: "svc-secret" }],

@@ -1,17 +1,21 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { migrate, pendingMigrations, MigrationError } from "../../src/store/migrate.js";
 import { freshStore, type TestStore } from "../helpers/db.js";
+import { removeTempDir, tempDir } from "../../devstack/tempDirs.js";
 
 describe("migrate", () => {
   let store: TestStore;
   before(async () => {
     store = await freshStore({ migrated: false });
   });
-  after(async () => store.close());
+  const dirs: string[] = [];
+  after(async () => {
+    await store.close();
+    for (const d of dirs) await removeTempDir(d);
+  });
 
   it("installs the schema on an empty database, and a second run does no harm", async () => {
     assert.ok((await pendingMigrations(store.pool)).length > 0);
@@ -39,7 +43,8 @@ describe("migrate", () => {
   });
 
   it("applies an operator's data migrations after the schema, once, and rejects edited ones", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "authd-data-"));
+    const dir = tempDir("data");
+    dirs.push(dir);
     writeFileSync(join(dir, "0001_realm.sql"), "INSERT INTO authd.realms (name) VALUES ('ops_realm');");
     const r = await migrate(store.pool, store.log, { dataDir: dir });
     assert.deepEqual(r.applied, ["data/0001_realm.sql"]);
@@ -52,7 +57,8 @@ describe("migrate", () => {
   });
 
   it("rolls back a failing data migration and names it", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "authd-data-"));
+    const dir = tempDir("data");
+    dirs.push(dir);
     writeFileSync(join(dir, "0002_bad.sql"), "INSERT INTO authd.realms (name) VALUES ('half'); SELECT * FROM no_such_table;");
     await assert.rejects(migrate(store.pool, store.log, { dataDir: dir }), (e: unknown) => {
       assert.ok(e instanceof MigrationError);

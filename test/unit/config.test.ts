@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { ConfigError, loadConfig } from "../../src/config/load.js";
+import { removeTempDir, tempDir } from "../../devstack/tempDirs.js";
 
-const dir = mkdtempSync(join(tmpdir(), "authd-config-"));
+const dir = tempDir("config");
+after(() => removeTempDir(dir));
 function file(name: string, text: string): string {
   const p = join(dir, name);
   writeFileSync(p, text);
@@ -80,9 +81,24 @@ describe("loadConfig", () => {
   });
 
   it("does not read '0' as true (convict's Boolean quirk)", () => {
-    assert.equal(loadConfig({ env: { AUTHD_RELOAD_ON_START: "0" } }).reloadOnStart, false);
-    assert.equal(loadConfig({ env: { AUTHD_RELOAD_ON_START: "yes" } }).reloadOnStart, true);
-    assert.throws(() => loadConfig({ env: { AUTHD_RELOAD_ON_START: "maybe" } }), /reloadOnStart/);
+    assert.equal(loadConfig({ env: { AUTHD_AUDIT_ENABLED: "0" } }).audit.enabled, false);
+    assert.equal(loadConfig({ env: { AUTHD_AUDIT_ENABLED: "yes" } }).audit.enabled, true);
+    assert.throws(() => loadConfig({ env: { AUTHD_AUDIT_ENABLED: "maybe" } }), /audit\.enabled/);
+  });
+
+  it("refuses the removed reloadOnStart (file or env) with what to do instead", () => {
+    const expect = (f: () => unknown, re: RegExp) =>
+      assert.throws(
+        f,
+        (e: unknown) => e instanceof ConfigError && re.test(e.message) && /always loaded before the authorizer/.test(e.message),
+      );
+    expect(
+      () => loadConfig({ file: file("old.yaml", "reloadOnStart: false\n"), env: {} }),
+      /^reloadOnStart was removed.*delete it from .*old\.yaml$/,
+    );
+    expect(() => loadConfig({ file: file("old.json", '{"reloadOnStart": true}'), env: {} }), /^reloadOnStart was removed/);
+    expect(() => loadConfig({ env: { AUTHD_RELOAD_ON_START: "true" } }), /^AUTHD_RELOAD_ON_START \(reloadOnStart\) was removed.*unset it$/);
+    assert.equal("reloadOnStart" in loadConfig({ env: {} }), false);
   });
 
   it("requires a ticket when the service logs in with ticket", () => {

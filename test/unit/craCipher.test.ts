@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import autobahn from "autobahn";
@@ -14,6 +13,7 @@ import {
   looksLikeDerivedKey,
   openCraCredential,
 } from "../../src/auth/craCredential.js";
+import { removeTempDir, tempDir } from "../../devstack/tempDirs.js";
 
 const hex = () => randomBytes(32).toString("hex");
 const key = (id: string): CraKey => ({ id, key: randomBytes(32) });
@@ -128,8 +128,8 @@ describe("CRA key files", () => {
     assert.throws(() => parseCraKeys(hex(), "x"), CraKeyError);
   });
 
-  it("loadCraCipher reads cra.keyFile or cra.key, not both, not neither", () => {
-    const dir = mkdtempSync(join(tmpdir(), "authd-cra-"));
+  it("loadCraCipher reads cra.keyFile or cra.key, not both, not neither", async () => {
+    const dir = tempDir("cra");
     const file = join(dir, "cra.keys");
     const k = hex();
     writeFileSync(file, `file1:${k}\nfile0:${hex()}\n`);
@@ -138,6 +138,7 @@ describe("CRA key files", () => {
     assert.throws(() => loadCraCipher({ keyFile: file, key: `single:${k}` }), /not both/);
     assert.throws(() => loadCraCipher({ keyFile: "", key: "" }), /no WAMP-CRA key configured/);
     assert.throws(() => loadCraCipher({ keyFile: join(dir, "missing"), key: "" }), /ENOENT/);
+    await removeTempDir(dir);
   });
 });
 

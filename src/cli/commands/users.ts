@@ -123,11 +123,13 @@ export function registerUsers(program: Command): void {
     .command("passwd <realm> <authid>")
     .description(
       "set a user's password, read from stdin (when not a terminal) or a prompt, never from the command line. " +
-        "Writes the ticket hash, the SCRAM credential and, with a CRA key configured, the WAMP-CRA secret in one transaction; the user's live sessions are closed",
+        "Writes the ticket hash, the SCRAM credential and, with cra.onPasswd (needs a CRA key), the WAMP-CRA secret in one transaction " +
+        "(without it an existing WAMP-CRA secret is removed); the user's live sessions are closed",
     )
     .action(async (realm: string, authid: string, _o, c: Command) => {
       const password = await readPassword();
-      const methods = await withAdmin(g(c), (ctx) => users.setPassword(ctx, realm, authid, password));
-      process.stdout.write(`password set for ${authid} in realm ${realm} (${methods.join(", ")})\n`);
+      const r = await withAdmin(g(c), (ctx) => users.setPassword(ctx, realm, authid, password));
+      const removed = r.removed.length ? `; old ${r.removed.join(", ")} secret removed (cra.onPasswd is off)` : "";
+      process.stdout.write(`password set for ${authid} in realm ${realm} (${r.methods.join(", ")})${removed}\n`);
     });
 }
