@@ -7,6 +7,7 @@ import { PasswordHasher } from "./auth/passwords.js";
 import { loadMethods } from "./auth/registry.js";
 import { Authorizer } from "./authorize/authorizer.js";
 import { PermissionIndex } from "./authorize/permissionIndex.js";
+import { ReservedUris } from "./authorize/reserved.js";
 import type { Config } from "./config/load.js";
 import { startHttp } from "./http/server.js";
 import type { Logger } from "./log/logger.js";
@@ -16,6 +17,7 @@ import { SessionRevoker } from "./router/revoker.js";
 import { ChangeListener, type ChangeEvent } from "./store/changeListener.js";
 import { pendingMigrations } from "./store/migrate.js";
 import { createPool } from "./store/pool.js";
+import { roleRules } from "./store/permissionRules.js";
 import { listRealms, loadPermissions, ping, roleById } from "./store/queries.js";
 import { pruneFailures } from "./store/throttleQueries.js";
 
@@ -119,12 +121,13 @@ export class Service {
     // fail-closed: while the store is away, answer from an empty index (deny everything).
     const empty = PermissionIndex.empty();
     const failClosed = this.config.authorize.whenStoreDown === "fail-closed";
-    const authorizer = new Authorizer(
-      () => (failClosed && !this.storeUp ? empty : this.index),
-      this.log,
-      authorizeObserver(this.metrics.authorize),
-    );
     const p = this.config.procedures;
+    const authorizer = new Authorizer({
+      index: () => (failClosed && !this.storeUp ? empty : this.index),
+      reserved: ReservedUris.forProcedures(p),
+      log: this.log,
+      onOutcome: authorizeObserver(this.metrics.authorize),
+    });
     const perMethod = p.perMethod
       ? [...methods.keys()].map((m) => ({ uri: `${p.authenticate}.${m}`, handler: (args: unknown) => authenticator.authenticate(args, m) }))
       : [];
@@ -242,7 +245,7 @@ export class Service {
       const end = this.metrics.storeLatency.startTimer();
       try {
         const rows = await loadPermissions(this.pool);
-        this.index = PermissionIndex.fromRows(rows);
+        this.index = PermissionIndex.build(roleRules(rows), Date.now());
         this.metrics.rules.set(this.index.ruleCount);
         this.log.debug({ rules: this.index.ruleCount }, "permission index loaded");
       } finally {

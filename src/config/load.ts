@@ -18,7 +18,7 @@ export interface Config {
     keyFile: string;
     maxRetryDelayMs: number;
   };
-  procedures: { authenticate: string; authorize: string; perMethod: boolean };
+  procedures: { authenticate: string; authorize: string; perMethod: boolean; userPrefix: string };
   log: { level: string };
   http: { port: number; host: string };
   argon2: { memoryCost: number; timeCost: number; parallelism: number; concurrency: number; threadNice: number };

@@ -10,8 +10,10 @@ import { loadMethods } from "../../src/auth/registry.js";
 import { PostgresThrottle } from "../../src/auth/throttle.js";
 import { Authorizer } from "../../src/authorize/authorizer.js";
 import { PermissionIndex } from "../../src/authorize/permissionIndex.js";
+import { ReservedUris } from "../../src/authorize/reserved.js";
 import { loadConfig, type Config } from "../../src/config/load.js";
 import { createPool } from "../../src/store/pool.js";
+import { roleRules } from "../../src/store/permissionRules.js";
 import { loadPermissions } from "../../src/store/queries.js";
 import { quietLog } from "./db.js";
 
@@ -55,7 +57,7 @@ export async function inProcess(
     values: { database: { url }, argon2: CHEAP_ARGON2, log: { level: "silent" }, http: { port: 0 }, ...values },
   });
   const pool = createPool(url, quietLog, config.database.poolMax, { statementTimeoutMs: config.deadlineMs + 2000 });
-  let index = PermissionIndex.fromRows(await loadPermissions(pool));
+  let index = PermissionIndex.build(roleRules(await loadPermissions(pool)));
   const hasher = new CountingHasher(config.argon2, config.argon2.concurrency);
   const outcomes: AuthOutcome[] = [];
   const authenticator = new Authenticator({
@@ -69,7 +71,7 @@ export async function inProcess(
       if (opts.keepOutcomes) outcomes.push(o);
     },
   });
-  const authorizer = new Authorizer(() => index, quietLog);
+  const authorizer = new Authorizer({ index: () => index, reserved: ReservedUris.forProcedures(config.procedures), log: quietLog });
   return {
     config,
     pool,
@@ -79,7 +81,7 @@ export async function inProcess(
     index: () => index,
     outcomes,
     async reload() {
-      index = PermissionIndex.fromRows(await loadPermissions(pool));
+      index = PermissionIndex.build(roleRules(await loadPermissions(pool)));
     },
     close: () => pool.end(),
   };
