@@ -16,10 +16,12 @@
  *    fall-through to less specific rules. Nothing matching ⇒ denied (`no-match`).
  * 5. `disclose`: for call the caller flag, for publish the publisher flag, OR-ed over the deciding
  *    rules that allow the action; never set on a denial.
- * 6. `cache: true` only for an allow decided by base rules alone (no overlay) whose rules are all
- *    role rules with `cache` set, no time window, no template, in a set compiled cacheable.
- *    Crossbar keeps cached answers per (realm, role, uri, action) for every session of the role
- *    until it restarts, so denials, session-dependent answers and patterns are never cached.
+ * 6. `cache: true` only for a call/publish allow decided by base rules alone (no overlay) whose
+ *    rules are all role rules with `cache` set, no time window, no template, in a set compiled
+ *    cacheable. Crossbar keeps cached answers per (realm, role, uri, action) for every session of
+ *    the role until it restarts, so denials, session-dependent answers and patterns are never
+ *    cached; nor are subscribe/register answers, because that key leaves out `options.match`
+ *    (a cached exact subscribe of `com.x` would answer a prefix subscription of `com.x`).
  * 7. The `wamp.` meta namespace is reached only by rules naming it (exact `wamp.…`, a prefix
  *    starting with `wamp.`, a wildcard whose first component is `wamp`): catch-alls (prefix `""`,
  *    any prefix shorter than `wamp.`, wildcards with an empty first component) skip it.
@@ -30,7 +32,7 @@
  * under it, longer prefix rules, intersecting wildcard rules; base and overlay merged per rule URI).
  * A pattern that can match `wamp.` URIs without lying inside `wamp.` is denied. Never cached.
  */
-import { BIT, type CompiledRules, NO_MATCH, type Tier, answerOf } from "./matcher.js";
+import { BIT, CACHEABLE_ACTIONS, type CompiledRules, NO_MATCH, type Tier, answerOf } from "./matcher.js";
 import type { ReservedUris } from "./reserved.js";
 import type { Action, Decision, Reason, Request, Rule, Verdict } from "./rules.js";
 import { fixedLead, inMeta, patternLeaksIntoMeta, prefixMeetsWildcard, wildcardMatches } from "./uriSets.js";
@@ -194,7 +196,7 @@ function decideExact(sets: readonly CompiledRules[], sessionDependent: boolean, 
   return {
     allow: allowed,
     disclose: allowed && (disclose & bit) !== 0,
-    cache: allowed && cacheable,
+    cache: allowed && cacheable && (bit & CACHEABLE_ACTIONS) !== 0,
     rules: rulesOf(tiers),
     reason: "rule",
   };

@@ -35,6 +35,13 @@ export const NO_MATCH: Decision = answerOf(false, false, false);
 
 export const BIT: Readonly<Record<Action, number>> = Object.freeze({ call: 1, register: 2, publish: 4, subscribe: 8 });
 
+/**
+ * Only call and publish answers may be cached. Crossbar's cache key (realm, role, uri, action)
+ * leaves out `options.match`: a cached allow for an exact subscribe/register of `com.x` would also
+ * answer a prefix or wildcard subscription/registration of the pattern `com.x`.
+ */
+export const CACHEABLE_ACTIONS = BIT.call | BIT.publish;
+
 /** The rules sharing one match kind and URI; they decide together. */
 export interface Tier {
   readonly kind: MatchKind;
@@ -46,7 +53,7 @@ export interface Tier {
   readonly allowBits: number;
   readonly denyBits: number;
   readonly discloseBits: number;
-  /** The router may cache this tier's allows (role rules with cache set, no window, no template, cacheable set). */
+  /** The router may cache this tier's call/publish allows (role rules with cache set, no window, no template, cacheable set). */
   readonly cacheable: boolean;
   /** This tier's answer per action, when it decides alone. */
   readonly answers: Readonly<Record<Action, Decision>>;
@@ -84,7 +91,7 @@ function answerTable(allowBits: number, denyBits: number, discloseBits: number, 
   let table = ANSWER_TABLES.get(k);
   if (!table) {
     const ok = allowBits & ~denyBits;
-    const one = (bit: number) => answerOf((ok & bit) !== 0, (discloseBits & bit) !== 0, cacheable);
+    const one = (bit: number) => answerOf((ok & bit) !== 0, (discloseBits & bit) !== 0, cacheable && (bit & CACHEABLE_ACTIONS) !== 0);
     table = Object.freeze({ call: one(1), register: one(2), publish: one(4), subscribe: one(8) });
     ANSWER_TABLES.set(k, table);
   }

@@ -109,16 +109,29 @@ describe("cache honesty", () => {
     rule(uri, match, actions, { cache: true, ...extra });
 
   it("an allow from cached role rules alone is cached; its denials are never cached", () => {
-    const base = set([cached("com.app.", "prefix", ["subscribe"])]);
-    assert.deepEqual(d.answer(base, "com.app.feed", "subscribe"), { allow: true, disclose: false, cache: true });
+    const base = set([cached("com.app.", "prefix", ["publish"])]);
+    assert.deepEqual(d.answer(base, "com.app.feed", "publish"), { allow: true, disclose: false, cache: true });
     // The bug this fixes: Crossbar would keep this denial forever, even after a grant.
     assert.deepEqual(d.answer(base, "com.app.feed", "call"), { allow: false, disclose: false, cache: false });
     assert.equal(decide(base, null, "com.app.feed", "call").cache, false);
     const denies = set([
-      cached("com.app.", "prefix", ["subscribe"], { deny: { call: true, register: false, publish: false, subscribe: false } }),
+      cached("com.app.", "prefix", ["publish"], { deny: { call: true, register: false, publish: false, subscribe: false } }),
     ]);
     assert.equal(d.answer(denies, "com.app.feed", "call").cache, false);
     assert.equal(decide(set([]), null, "com.app.feed", "call").cache, false, "default deny");
+  });
+
+  it("subscribe and register allows are never cached (Crossbar's cache key leaves out options.match)", () => {
+    const base = set([cached("com.app.feed", "exact", "all")]);
+    assert.deepEqual(
+      ACTIONS.map((a) => [a, d.answer(base, "com.app.feed", a).cache, decide(base, null, "com.app.feed", a).cache]),
+      [
+        ["call", true, true],
+        ["register", false, false],
+        ["publish", true, true],
+        ["subscribe", false, false],
+      ],
+    );
   });
 
   it("every deciding rule must be a cached role rule", () => {
