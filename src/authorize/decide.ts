@@ -121,8 +121,10 @@ export class Decider {
     const o = now === undefined ? overlay : overlay.at(now);
     if (b?.denyAll || o.denyAll) return NO_MATCH;
     const meta = inMeta(uri);
-    const bt = b === null ? null : b.best(uri, meta);
-    const ot = o.best(uri, meta);
+    // One split for both sets.
+    const parts = o.hasWildcards && b?.hasWildcards ? uri.split(".") : undefined;
+    const bt = b === null ? null : b.best(uri, meta, parts);
+    const ot = o.best(uri, meta, parts);
     let allow: number;
     let denied: number;
     let disclose: number;

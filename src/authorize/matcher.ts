@@ -168,6 +168,20 @@ export function ruleProblem(r: Rule): string | null {
   return null;
 }
 
+/** Scratch space for the prefix hashes of one lookup (URIs are at most MAX_URI_LENGTH long). */
+const PREFIX_HASHES = new Int32Array(MAX_URI_LENGTH + 1);
+
+/** A small-integer key for a prefix's hash and length (fits V8's small integers, so the Set stays fast). */
+function hashKey(h: number, len: number): number {
+  return (h ^ Math.imul(len, 0x9e3779b1)) & 0x3fffffff;
+}
+
+function prefixHash(p: string): number {
+  let h = 0;
+  for (let i = 0; i < p.length; i++) h = (Math.imul(h, 31) + p.charCodeAt(i)) | 0;
+  return hashKey(h, p.length);
+}
+
 function lowerBound(sorted: readonly string[], key: string): number {
   let lo = 0;
   let hi = sorted.length;
@@ -196,8 +210,10 @@ export class CompiledRules {
   private readonly prefixes = new Map<string, Tier>();
   /** Distinct prefix lengths, longest first: a lookup probes one Map entry per length. */
   private readonly prefixLengths: number[];
+  /** hashKey of every prefix rule's URI: most probes end here without building a substring. */
+  private readonly prefixHashes: Set<number>;
   private readonly wildRoot: Node = newNode();
-  private readonly hasWildcards: boolean;
+  readonly hasWildcards: boolean;
   private readonly exactSorted: string[];
   private readonly prefixSorted: string[];
   private readonly source: readonly Rule[];
@@ -248,6 +264,7 @@ export class CompiledRules {
     }
     this.hasWildcards = wildcards > 0;
     this.prefixLengths = [...new Set([...this.prefixes.keys()].map((k) => k.length))].sort((a, b) => b - a);
+    this.prefixHashes = new Set([...this.prefixes.keys()].map(prefixHash));
     this.exactSorted = [...this.exact.keys()].sort();
     this.prefixSorted = [...this.prefixes.keys()].sort();
     this.size = size;
@@ -269,12 +286,12 @@ export class CompiledRules {
     return (this.successor = new CompiledRules(this.source, now, this.options));
   }
 
-  /** The tier deciding a concrete URI: exact, then wildcard, then the longest prefix. `meta`: skip catch-alls. */
-  best(uri: string, meta: boolean): Tier | null {
+  /** The tier deciding a concrete URI: exact, then wildcard, then the longest prefix. `meta`: skip catch-alls; `parts`: the URI split on "." if at hand. */
+  best(uri: string, meta: boolean, parts?: readonly string[]): Tier | null {
     const exact = this.exact.get(uri);
     if (exact) return exact;
     if (this.hasWildcards) {
-      const wild = matchWildcard(this.wildRoot, uri.split("."), 0, meta);
+      const wild = matchWildcard(this.wildRoot, parts ?? uri.split("."), 0, meta);
       if (wild) return wild;
     }
     return this.longestPrefix(uri, meta);
@@ -283,11 +300,21 @@ export class CompiledRules {
   /** The longest prefix rule that `s` starts with. In the meta namespace only prefixes naming `wamp.` count. */
   longestPrefix(s: string, meta: boolean): Tier | null {
     const lengths = this.prefixLengths;
+    if (lengths.length === 0) return null;
     const min = meta ? META_PREFIX.length : 0;
+    // Hash every prefix of `s` once; slice and look up only where a rule's hash matches.
+    const hashes = PREFIX_HASHES;
+    const upto = Math.min(lengths[0] as number, s.length);
+    let h = 0;
+    for (let i = 0; i < upto; i++) {
+      h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+      hashes[i + 1] = h;
+    }
     for (let i = 0; i < lengths.length; i++) {
       const len = lengths[i] as number;
       if (len > s.length) continue;
       if (len < min) break;
+      if (!this.prefixHashes.has(hashKey(hashes[len] as number, len))) continue;
       const hit = this.prefixes.get(len === s.length ? s : s.slice(0, len));
       if (hit) return hit;
     }

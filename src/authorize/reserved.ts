@@ -56,10 +56,14 @@ class UriSet {
 export class ReservedUris {
   private readonly router: UriSet;
   private readonly user: UriSet;
+  /** What every reserved URI starts with (e.g. "authd."): most requests are ruled out by one check. */
+  private readonly lead: string | null;
 
   constructor(config: ReservedConfig) {
     this.router = new UriSet(config.routerOnly);
     this.user = new UriSet(config.userFacing);
+    const all = [...config.routerOnly, ...config.userFacing].map((u) => u.uri);
+    this.lead = all.length === 0 ? null : all.reduce(commonPrefix);
   }
 
   static none(): ReservedUris {
@@ -85,6 +89,7 @@ export class ReservedUris {
 
   /** For a concrete URI: router-only, user-facing, or not reserved. */
   kind(uri: string): ReservedKind | null {
+    if (this.lead === null || !uri.startsWith(this.lead)) return null;
     if (this.router.has(uri)) return "router";
     if (this.user.has(uri)) return "user";
     return null;
@@ -94,4 +99,10 @@ export class ReservedUris {
   meetsPattern(match: "prefix" | "wildcard", pattern: string, parts: readonly string[]): boolean {
     return this.router.meets(match, pattern, parts) || this.user.meets(match, pattern, parts);
   }
+}
+
+function commonPrefix(a: string, b: string): string {
+  let i = 0;
+  while (i < a.length && i < b.length && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  return a.slice(0, i);
 }

@@ -155,6 +155,12 @@ class Junk {
           () => "com.example#",
           () => "com.\u0000.x",
           () => "com.x\u2028y",
+          () => "com.x\u00a0y",
+          () => "com.x\u3000y",
+          () => "com.x\ufeffy",
+          () => "com.x\u0085y",
+          () => "com.x\u007fy",
+          () => "com.x\ty",
           () => "com..x",
           () => ".com.x",
           () => "com.x.",
@@ -213,6 +219,18 @@ describe("Authorizer: junk never throws and never allows", () => {
     }
     // The same authorizer still allows well-formed requests.
     assert.equal(sync(a.authorize("app", [SESSION, "com.example.x", "call", {}])).allow, true);
+  });
+
+  it("a URI character is refused exactly when it is whitespace (as \\s), '#' or a control character", () => {
+    const a = authorizer();
+    const refused: number[] = [];
+    for (let c = 0; c <= 0xffff; c++) {
+      const ch = String.fromCharCode(c);
+      const expected = !(/[\s#]/.test(ch) || c < 0x20 || (c >= 0x7f && c <= 0x9f));
+      const got = sync(a.authorize("app", [SESSION, `com.a${ch}b`, "call", {}])).allow;
+      if (got !== expected) refused.push(c);
+    }
+    assert.deepEqual(refused, []);
   });
 
   it("junk in the parts it does not read is ignored", () => {
