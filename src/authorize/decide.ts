@@ -76,6 +76,11 @@ function deny(reason: Reason, rules: Rule[] = []): Verdict {
   return { allow: false, disclose: false, cache: false, rules, reason };
 }
 
+/** push(...xs) without spreading arguments (a broad pattern over a large set can list very many tiers). */
+function append<T>(to: T[], xs: readonly T[]): void {
+  for (const x of xs) to.push(x);
+}
+
 function key(t: Tier): string {
   return `${t.kind}\u0000${t.uri}`;
 }
@@ -125,23 +130,21 @@ export class Decider {
     const parts = o.hasWildcards && b?.hasWildcards ? uri.split(".") : undefined;
     const bt = b === null ? null : b.best(uri, meta, parts);
     const ot = o.best(uri, meta, parts);
-    let allow: number;
-    let denied: number;
-    let disclose: number;
     if (bt === null && ot === null) return NO_MATCH;
+    // The more specific tier decides; at the same specificity both do (merged).
     const c = bt === null ? -1 : ot === null ? 1 : compareTiers(bt, ot);
-    if (c > 0) {
-      const t = bt as Tier;
-      ({ allowBits: allow, denyBits: denied, discloseBits: disclose } = t);
-    } else if (c < 0) {
-      const t = ot as Tier;
-      ({ allowBits: allow, denyBits: denied, discloseBits: disclose } = t);
-    } else {
-      const x = bt as Tier;
-      const y = ot as Tier;
-      allow = x.allowBits | y.allowBits;
-      denied = x.denyBits | y.denyBits;
-      disclose = x.discloseBits | y.discloseBits;
+    let allow = 0;
+    let denied = 0;
+    let disclose = 0;
+    if (bt !== null && c >= 0) {
+      allow |= bt.allowBits;
+      denied |= bt.denyBits;
+      disclose |= bt.discloseBits;
+    }
+    if (ot !== null && c <= 0) {
+      allow |= ot.allowBits;
+      denied |= ot.denyBits;
+      disclose |= ot.discloseBits;
     }
     const bit = BIT[action];
     return answerOf((allow & ~denied & bit) !== 0, (disclose & bit) !== 0, false);
@@ -166,7 +169,7 @@ export class Decider {
     if (match === "prefix") return decidePrefix(sets, uri, action);
     const parts = uri.split(".");
     // A wildcard pattern without a wildcard component matches that one URI.
-    if (!parts.includes("")) return { ...decideExact(sets, true, uri, action), cache: false };
+    if (!parts.includes("")) return decideExact(sets, true, uri, action);
     return decideWildcard(sets, parts, action);
   }
 }
@@ -222,9 +225,12 @@ function decidePrefix(sets: readonly CompiledRules[], p: string, action: Action)
   for (const s of sets) {
     const c = s.longestPrefix(p, meta);
     if (c) covering.push(c);
-    beneath.push(...s.exactsStartingWith(p));
-    beneath.push(...s.prefixesStartingWith(p).filter((t) => t.uri.length > p.length));
-    beneath.push(...s.wildcardsMeetingPrefix(p, meta));
+    append(beneath, s.exactsStartingWith(p));
+    append(
+      beneath,
+      s.prefixesStartingWith(p).filter((t) => t.uri.length > p.length),
+    );
+    append(beneath, s.wildcardsMeetingPrefix(p, meta));
   }
   return patternVerdict(mostSpecific(covering), beneath, action);
 }
@@ -236,7 +242,7 @@ function decideWildcard(sets: readonly CompiledRules[], parts: readonly string[]
   const wildCovers: Tier[] = [];
   const prefixCovers: Tier[] = [];
   for (const s of sets) {
-    wildCovers.push(...s.wildcardsCovering(parts, meta));
+    append(wildCovers, s.wildcardsCovering(parts, meta));
     const c = s.longestPrefix(lead, meta);
     if (c) prefixCovers.push(c);
   }
@@ -246,11 +252,17 @@ function decideWildcard(sets: readonly CompiledRules[], parts: readonly string[]
   const coverTier = cover[0] as Tier;
   const beneath: Tier[] = [];
   for (const s of sets) {
-    beneath.push(...s.exactsStartingWith(lead).filter((t) => wildcardMatches(parts, t.uri)));
+    append(
+      beneath,
+      s.exactsStartingWith(lead).filter((t) => wildcardMatches(parts, t.uri)),
+    );
     const wild = s.wildcardsMeeting(parts, meta);
-    beneath.push(...(coverTier.kind === "wildcard" ? wild.filter((t) => compareTiers(t, coverTier) > 0) : wild));
+    append(beneath, coverTier.kind === "wildcard" ? wild.filter((t) => compareTiers(t, coverTier) > 0) : wild);
     if (coverTier.kind === "prefix") {
-      beneath.push(...s.prefixesStartingWith(lead).filter((t) => t.uri.length > lead.length && prefixMeetsWildcard(t.uri, parts)));
+      append(
+        beneath,
+        s.prefixesStartingWith(lead).filter((t) => t.uri.length > lead.length && prefixMeetsWildcard(t.uri, parts)),
+      );
     }
   }
   return patternVerdict(cover, beneath, action);

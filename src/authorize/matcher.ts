@@ -236,6 +236,7 @@ export class CompiledRules {
     // Sessions of a role with templates get rules of their own: the role's answers are session-dependent.
     const cacheable = setCacheable && !source.some((r) => typeof r.uri === "string" && isTemplate(r.uri));
     let wildcards = 0;
+    const ties = new Map<string, { node: Node | null; rules: Rule[]; first: Tier }>();
     for (const r of source) {
       if (ruleProblem(r) !== null) {
         invalid.push(r);
@@ -250,17 +251,30 @@ export class CompiledRules {
       later(r.validFrom);
       later(r.validUntil);
       if ((r.validFrom !== null && r.validFrom > now) || (r.validUntil !== null && r.validUntil <= now)) continue;
-      // One tier per (kind, URI); several rules there (rare: ties across sources) decide together.
+      // One tier per (kind, URI); several rules there (ties across sources) decide together.
       size++;
-      if (r.match === "wildcard") {
-        const node = wildcardNode(this.wildRoot, r.uri);
-        node.tier = tierOf("wildcard", r.uri, node.tier ? [...node.tier.rules, r] : [r], cacheable);
+      const node = r.match === "wildcard" ? wildcardNode(this.wildRoot, r.uri) : null;
+      const map = r.match === "exact" ? this.exact : this.prefixes;
+      const had = node ? node.tier : map.get(r.uri);
+      if (had) {
+        const k = `${r.match}\u0000${r.uri}`;
+        const tie = ties.get(k);
+        if (tie) tie.rules.push(r);
+        else ties.set(k, { node, rules: [...had.rules, r], first: had });
+        continue;
+      }
+      const tier = tierOf(r.match, r.uri, [r], cacheable);
+      if (node) {
+        node.tier = tier;
         wildcards++;
       } else {
-        const map = r.match === "exact" ? this.exact : this.prefixes;
-        const had = map.get(r.uri);
-        map.set(r.uri, tierOf(r.match, r.uri, had ? [...had.rules, r] : [r], cacheable));
+        map.set(r.uri, tier);
       }
+    }
+    for (const { node, rules, first } of ties.values()) {
+      const tier = tierOf(first.kind, first.uri, rules, cacheable);
+      if (node) node.tier = tier;
+      else (first.kind === "exact" ? this.exact : this.prefixes).set(first.uri, tier);
     }
     this.hasWildcards = wildcards > 0;
     this.prefixLengths = [...new Set([...this.prefixes.keys()].map((k) => k.length))].sort((a, b) => b - a);
@@ -389,7 +403,7 @@ export class CompiledRules {
           const lit = n.literal.get(c);
           if (lit) nextLevel.push(lit);
         } else if (meeting) {
-          nextLevel.push(...n.literal.values());
+          for (const child of n.literal.values()) nextLevel.push(child);
         }
         if (n.any && !(meta && i === 0)) nextLevel.push(n.any);
       }

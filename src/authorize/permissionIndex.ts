@@ -45,7 +45,7 @@ export class PermissionIndex {
       if (!byRole) grouped.set(r.realm, (byRole = new Map<string, Entry>()));
       let entry = byRole.get(r.role);
       if (!entry) byRole.set(r.role, (entry = { rules: [], sessionRules: false }));
-      entry.rules.push(...r.rules);
+      for (const rule of r.rules) entry.rules.push(rule);
       entry.sessionRules ||= r.sessionRules === true;
       count += r.rules.length;
     }
