@@ -1,5 +1,7 @@
 /** Synthetic rule sets and request URIs shared by the matcher and store benchmarks. */
+import type { RoleRules } from "../src/authorize/permissionIndex.js";
 import type { MatchKind } from "../src/authorize/rules.js";
+import { roleRules } from "../src/store/permissionRules.js";
 import type { PermissionRow } from "../src/store/queries.js";
 
 export interface RuleSpec {
@@ -49,8 +51,13 @@ export function requestUris(n: number, count: number, tag = "r", seed = 1): stri
   return out;
 }
 
-/** Rows as loadPermissions returns them, for PermissionIndex.fromRows. */
-export function permissionRows(realm: string, role: string, rules: RuleSpec[], firstId = 1): PermissionRow[] {
+/** The role's rules as the service maps them, for PermissionIndex.build. */
+export function roleRulesOf(realm: string, role: string, rules: RuleSpec[], firstId = 1): RoleRules[] {
+  return roleRules(permissionRows(realm, role, rules, firstId));
+}
+
+/** Rows as loadPermissions returns them. */
+function permissionRows(realm: string, role: string, rules: RuleSpec[], firstId = 1): PermissionRow[] {
   return rules.map((r, i) => ({
     realm,
     role,

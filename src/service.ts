@@ -5,6 +5,7 @@ import { createAuthenticator } from "./auth/createAuthenticator.js";
 import { ReservedRoles } from "./auth/reservedRoles.js";
 import { Authorizer } from "./authorize/authorizer.js";
 import { PermissionIndex } from "./authorize/permissionIndex.js";
+import { ReservedUris } from "./authorize/reserved.js";
 import type { Config } from "./config/load.js";
 import { startHttp } from "./http/server.js";
 import type { Logger } from "./log/logger.js";
@@ -19,6 +20,7 @@ import { StoreHealth } from "./service/storeHealth.js";
 import { ChangeListener } from "./store/changeListener.js";
 import { pendingMigrations } from "./store/migrate.js";
 import { createPool } from "./store/pool.js";
+import { roleRules } from "./store/permissionRules.js";
 import { loadPermissions } from "./store/queries.js";
 import { timedPool } from "./store/timedPool.js";
 
@@ -67,7 +69,7 @@ export class Service {
     this.revoker = new SessionRevoker(this.link, config.router.authRealm, this.audit, this.metrics, log);
     this.health = new StoreHealth({ db: this.pool, log, gauge: this.metrics.storeUp, whenStoreDown: config.authorize.whenStoreDown });
     this.keeper = new PermissionKeeper({
-      load: async () => PermissionIndex.fromRows(await loadPermissions(this.pool)),
+      load: async () => PermissionIndex.build(roleRules(await loadPermissions(this.pool)), Date.now()),
       initial: PermissionIndex.empty(),
       log,
       onLoaded: (index, ms) => {
@@ -147,13 +149,14 @@ export class Service {
     // fail-closed: while the store is away, answer from an empty index (deny everything).
     const empty = PermissionIndex.empty();
     const failClosed = config.authorize.whenStoreDown === "fail-closed";
-    const authorizer = new Authorizer(
-      () => (failClosed && !this.health.up ? empty : this.keeper.index),
-      log,
-      authorizeObserver(this.metrics.authorize),
-    );
-
     const p = config.procedures;
+    const authorizer = new Authorizer({
+      index: () => (failClosed && !this.health.up ? empty : this.keeper.index),
+      reserved: ReservedUris.forProcedures(p),
+      log,
+      onOutcome: authorizeObserver(this.metrics.authorize),
+    });
+
     const authenticate: Procedure[] = [
       { uri: p.authenticate, callers: "router", handler: (args) => authenticator.authenticate(args) },
       ...(p.perMethod

@@ -1,5 +1,6 @@
 /** Validation of operator input, shared by the admin modules. Pure. */
-import { ACTIONS, type Action, type MatchKind } from "../authorize/rules.js";
+import { ACTIONS, type Action, type MatchKind, type RequestMatch } from "../authorize/rules.js";
+import { templateProblem } from "../authorize/template.js";
 import { fromStarred, MAX_URI_LENGTH, RULE_URI } from "../authorize/uri.js";
 import { AdminError } from "./context.js";
 
@@ -65,7 +66,21 @@ export function ruleUri(uri: string, match?: string): { uri: string; match: Matc
   if (r.uri.includes("*")) throw new AdminError(`"*" in a URI is the starred form: give it without a match kind`);
   if (r.uri.length > MAX_URI_LENGTH || !RULE_URI.test(r.uri)) throw new AdminError(`invalid rule URI "${uri}"`);
   if (r.match === "exact" && r.uri === "") throw new AdminError("an exact rule needs a non-empty URI");
+  templateUri(r.uri);
   return r;
+}
+
+/** A rule URI's placeholders ({authid}, {realm}, {role}, {extra.NAME}) are known and balanced. */
+export function templateUri(uri: string): string {
+  const problem = templateProblem(uri);
+  if (problem) throw new AdminError(`invalid rule URI "${uri}": ${problem}`);
+  return uri;
+}
+
+/** `check --match`: how a subscription/registration names its URI (absent: exact). */
+export function requestMatch(text: string | undefined): RequestMatch {
+  if (text === undefined || text === "exact" || text === "prefix" || text === "wildcard") return text ?? "exact";
+  throw new AdminError(`unknown match "${text}" (exact, prefix, wildcard)`);
 }
 
 /** A request URI for `check`. */

@@ -1,4 +1,5 @@
 import type { Action, MatchKind } from "../authorize/rules.js";
+import { prefixTemplateWarning } from "../authorize/template.js";
 import * as q from "../store/adminQueries.js";
 import { AdminError, change, type AdminContext } from "./context.js";
 import { realmName, roleName, ruleUri } from "./parse.js";
@@ -76,6 +77,8 @@ export async function grant(ctx: AdminContext, realm: string, role: string, g: G
     });
     // Both the old rule (its cached answers linger) and the new one (its answers will be kept) matter.
     const warnings = before?.cache || g.cache ? [cacheWarning(realm, role, uri, match)] : [];
+    const loose = prefixTemplateWarning(uri, match);
+    if (loose) warnings.push(loose);
     return { uri, match, replaced: before !== null, warnings };
   });
 }

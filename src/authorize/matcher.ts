@@ -1,138 +1,481 @@
-import { ACTIONS, type Action, type Decision, type Rule, type Verdict, decisionFor } from "./rules.js";
+/**
+ * Compiled rule sets: `compileRules(rules, now)` turns a list of rules into lookup structures that
+ * answer "which rules decide this URI" in a few map probes, and "which rules can match some URI of
+ * this pattern" with range scans and trie walks (decide.ts puts them together).
+ *
+ * - Rules with the same match kind and URI form one *tier*: they decide together (merge in decide.ts).
+ * - Exact rules: a Map, plus a sorted URI array for range scans.
+ * - Prefix rules: a Map probed once per distinct prefix length (longest first), plus a sorted array.
+ * - Wildcard rules: a trie over components; an empty rule component is the `any` branch. Depth-first,
+ *   literal before `any`: the leftmost literal component makes a wildcard rule more specific.
+ * - Time windows are applied here: only rules active at `now` are compiled; `nextChange` is the
+ *   earliest later instant at which a rule starts or ends (null: never). `at(now)` recompiles a set
+ *   that has gone stale (memoized), so a late owner never serves an expired rule.
+ * - Template rules (placeholders in the URI) are not compiled in: they are kept in `templates` for
+ *   the per-session overlay (overlay.ts), and a set holding any never lets the router cache.
+ * - A rule the compiler cannot interpret is dropped; if it denies anything, the whole set denies
+ *   everything (`denyAll`) rather than silently lifting that denial.
+ */
+import { ACTIONS, type Action, type Decision, type MatchKind, type Rule, hasWindow } from "./rules.js";
+import { isTemplate } from "./template.js";
+import { MAX_URI_LENGTH } from "./uri.js";
+import { META_PREFIX } from "./uriSets.js";
 
-/** What the router gets when no rule matches: deny, uncached, so a later grant applies at once. */
-export const NO_MATCH: Decision = Object.freeze({ allow: false, disclose: false, cache: false });
-
-/** A rule with its four answers built once, frozen: a decision on the hot path allocates nothing. */
-interface Compiled {
-  rule: Rule;
-  answers: Record<Action, Decision>;
-}
-
-/** The eight possible answers, shared by every rule (10k rules would otherwise hold 40k copies). */
+/** The eight possible answers, shared and frozen: a decision on the hot path allocates nothing. */
 const ANSWERS: readonly Decision[] = Array.from({ length: 8 }, (_, i) =>
   Object.freeze({ allow: (i & 4) !== 0, disclose: (i & 2) !== 0, cache: (i & 1) !== 0 }),
 );
 
-function compile(rule: Rule): Compiled {
-  const answers = {} as Record<Action, Decision>;
-  for (const a of ACTIONS) {
-    const d = decisionFor(rule, a);
-    answers[a] = ANSWERS[(d.allow ? 4 : 0) | (d.disclose ? 2 : 0) | (d.cache ? 1 : 0)] as Decision;
-  }
-  return { rule, answers };
+export function answerOf(allow: boolean, disclose: boolean, cache: boolean): Decision {
+  return ANSWERS[(allow ? 4 : 0) | (allow && disclose ? 2 : 0) | (allow && cache ? 1 : 0)] as Decision;
 }
 
+/** Deny, uncached (so a later grant applies at once): nothing matches, or anything else that denies. */
+export const NO_MATCH: Decision = answerOf(false, false, false);
+
+export const BIT: Readonly<Record<Action, number>> = Object.freeze({ call: 1, register: 2, publish: 4, subscribe: 8 });
+
 /**
- * A per-role index of permission rules, compiled once and queried on every authorize call.
- *
- * Precedence follows Crossbar's static permissions: an exact rule wins, then a wildcard rule,
- * then the longest prefix rule; nothing matching means deny. Unlike Crossbar (see README) an exact
- * rule never shadows a prefix rule for other URIs, and several wildcard rules may share a leading part.
+ * Only call and publish answers may be cached. Crossbar's cache key (realm, role, uri, action)
+ * leaves out `options.match`: a cached allow for an exact subscribe/register of `com.x` would also
+ * answer a prefix or wildcard subscription/registration of the pattern `com.x`.
  */
-export class RoleMatcher {
-  private readonly exact = new Map<string, Compiled>();
-  private readonly prefixes = new Map<string, Compiled>();
+export const CACHEABLE_ACTIONS = BIT.call | BIT.publish;
+
+/** The rules sharing one match kind and URI; they decide together. */
+export interface Tier {
+  readonly kind: MatchKind;
+  readonly uri: string;
+  /** Wildcards: one character per component, "b" literal, "a" any; a greater shape is more specific. */
+  readonly shape: string;
+  readonly rules: readonly Rule[];
+  /** Actions some rule allows / some rule explicitly denies / some allowing rule discloses (bits of BIT). */
+  readonly allowBits: number;
+  readonly denyBits: number;
+  readonly discloseBits: number;
+  /** The router may cache this tier's call/publish allows (role rules with cache set, no window, no template, cacheable set). */
+  readonly cacheable: boolean;
+  /** This tier's answer per action, when it decides alone. */
+  readonly answers: Readonly<Record<Action, Decision>>;
+}
+
+export interface CompileOptions {
+  /**
+   * Whether answers from this set may be cached by the router. Crossbar caches per (realm, role,
+   * uri, action), so a role's set must not be cacheable when any session of the role has rules of
+   * its own (users, groups): pass false then. Overlays are never cached. Default true.
+   */
+  cacheable?: boolean;
+  /**
+   * Rules that could not be applied but deny something (a template whose value is invalid for
+   * this session): the set denies everything rather than dropping those denials.
+   */
+  failedDenials?: readonly Rule[];
+}
+
+interface Node {
+  literal: Map<string, Node>;
+  any: Node | null;
+  tier: Tier | null;
+}
+
+function newNode(): Node {
+  return { literal: new Map(), any: null, tier: null };
+}
+
+/** Tiers with the same flags share one frozen answer table (at most 2^13 of them, typically a handful). */
+const ANSWER_TABLES = new Map<number, Readonly<Record<Action, Decision>>>();
+
+function answerTable(allowBits: number, denyBits: number, discloseBits: number, cacheable: boolean): Readonly<Record<Action, Decision>> {
+  const k = allowBits | (denyBits << 4) | (discloseBits << 8) | (cacheable ? 1 << 12 : 0);
+  let table = ANSWER_TABLES.get(k);
+  if (!table) {
+    const ok = allowBits & ~denyBits;
+    const one = (bit: number) => answerOf((ok & bit) !== 0, (discloseBits & bit) !== 0, cacheable && (bit & CACHEABLE_ACTIONS) !== 0);
+    table = Object.freeze({ call: one(1), register: one(2), publish: one(4), subscribe: one(8) });
+    ANSWER_TABLES.set(k, table);
+  }
+  return table;
+}
+
+function tierOf(kind: MatchKind, uri: string, rules: readonly Rule[], setCacheable: boolean): Tier {
+  let allowBits = 0;
+  let denyBits = 0;
+  let discloseBits = 0;
+  let cacheable = setCacheable;
+  for (const r of rules) {
+    const allow = r.allow;
+    const deny = r.deny;
+    if (allow.call) allowBits |= 1;
+    if (allow.register) allowBits |= 2;
+    if (allow.publish) allowBits |= 4;
+    if (allow.subscribe) allowBits |= 8;
+    if (deny.call) denyBits |= 1;
+    if (deny.register) denyBits |= 2;
+    if (deny.publish) denyBits |= 4;
+    if (deny.subscribe) denyBits |= 8;
+    if (allow.call && r.disclose.caller) discloseBits |= 1;
+    if (allow.publish && r.disclose.publisher) discloseBits |= 4;
+    if (r.source !== "role" || !r.cache || hasWindow(r) || r.template !== undefined) cacheable = false;
+  }
+  const shape = kind === "wildcard" ? wildcardShape(uri) : "";
+  return {
+    kind,
+    uri,
+    shape,
+    rules,
+    allowBits,
+    denyBits,
+    discloseBits,
+    cacheable,
+    answers: answerTable(allowBits, denyBits, discloseBits, cacheable),
+  };
+}
+
+function wildcardShape(uri: string): string {
+  let shape = "";
+  for (const c of uri.split(".")) shape += c === "" ? "a" : "b";
+  return shape;
+}
+
+const BAD_URI_CHAR = /[\s#]/;
+
+/** Why a rule cannot be compiled, or null. Rules come typed from the store; this guards the rest. */
+export function ruleProblem(r: Rule): string | null {
+  if (typeof r.uri !== "string" || r.uri.length > MAX_URI_LENGTH) return "bad uri";
+  if (r.match !== "exact" && r.match !== "prefix" && r.match !== "wildcard") return "bad match kind";
+  if (r.match === "exact" && r.uri === "") return "empty exact uri";
+  if (BAD_URI_CHAR.test(r.uri)) return "uri holds whitespace or '#'";
+  const { allow, deny } = r;
+  if (typeof allow !== "object" || allow === null || typeof deny !== "object" || deny === null) return "bad allow/deny flags";
+  if (
+    typeof allow.call !== "boolean" ||
+    typeof allow.register !== "boolean" ||
+    typeof allow.publish !== "boolean" ||
+    typeof allow.subscribe !== "boolean"
+  )
+    return "bad allow flags";
+  if (
+    typeof deny.call !== "boolean" ||
+    typeof deny.register !== "boolean" ||
+    typeof deny.publish !== "boolean" ||
+    typeof deny.subscribe !== "boolean"
+  )
+    return "bad deny flags";
+  if ((r.validFrom !== null && !Number.isFinite(r.validFrom)) || (r.validUntil !== null && !Number.isFinite(r.validUntil)))
+    return "bad time window";
+  if (typeof r.disclose !== "object" || r.disclose === null) return "bad disclose flags";
+  return null;
+}
+
+/** Scratch space for the prefix hashes of one lookup (URIs are at most MAX_URI_LENGTH long). */
+const PREFIX_HASHES = new Int32Array(MAX_URI_LENGTH + 1);
+
+/** A small-integer key for a prefix's hash and length (fits V8's small integers, so the Set stays fast). */
+function hashKey(h: number, len: number): number {
+  return (h ^ Math.imul(len, 0x9e3779b1)) & 0x3fffffff;
+}
+
+function prefixHash(p: string): number {
+  let h = 0;
+  for (let i = 0; i < p.length; i++) h = (Math.imul(h, 31) + p.charCodeAt(i)) | 0;
+  return hashKey(h, p.length);
+}
+
+function lowerBound(sorted: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as string) < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export class CompiledRules {
+  /** Rules compiled into the lookup structures (active, non-template, valid). */
+  readonly size: number;
+  /** The earliest instant after `compiledAt` at which a rule starts or ends, or null. */
+  readonly nextChange: number | null;
+  readonly compiledAt: number;
+  /** Template rules (every one, windows untouched): substituted per session into the overlay. */
+  readonly templates: readonly Rule[];
+  /** Rules that could not be compiled (dropped). */
+  readonly invalid: readonly Rule[];
+  /** A dropped rule denied something: every decision involving this set is a denial. */
+  readonly denyAll: boolean;
+
+  private readonly exact = new Map<string, Tier>();
+  private readonly prefixes = new Map<string, Tier>();
   /** Distinct prefix lengths, longest first: a lookup probes one Map entry per length. */
   private readonly prefixLengths: number[];
-  private readonly wildcardRoot: TrieNode = newNode();
-  readonly size: number;
+  /** hashKey of every prefix rule's URI: most probes end here without building a substring. */
+  private readonly prefixHashes: Set<number>;
+  private readonly wildRoot: Node = newNode();
+  readonly hasWildcards: boolean;
+  private readonly exactSorted: string[];
+  private readonly prefixSorted: string[];
+  private readonly source: readonly Rule[];
+  private readonly options: CompileOptions;
+  private successor: CompiledRules | null = null;
 
-  constructor(rules: readonly Rule[]) {
-    for (const rule of rules) {
-      switch (rule.match) {
-        case "exact":
-          this.exact.set(rule.uri, compile(rule));
-          break;
-        case "prefix":
-          this.prefixes.set(rule.uri, compile(rule));
-          break;
-        case "wildcard":
-          insertWildcard(this.wildcardRoot, rule);
-          break;
+  private constructor(source: readonly Rule[], now: number, options: CompileOptions) {
+    this.source = source;
+    this.options = options;
+    this.compiledAt = now;
+    const setCacheable = options.cacheable ?? true;
+    const templates: Rule[] = [];
+    const invalid: Rule[] = [...(options.failedDenials ?? [])];
+    let next: number | null = null;
+    let denyAll = invalid.length > 0;
+    let size = 0;
+    const later = (t: number | null) => {
+      if (t !== null && t > now && (next === null || t < next)) next = t;
+    };
+    // Sessions of a role with templates get rules of their own: the role's answers are session-dependent.
+    const cacheable = setCacheable && !source.some((r) => typeof r.uri === "string" && isTemplate(r.uri));
+    let wildcards = 0;
+    const ties = new Map<string, { node: Node | null; rules: Rule[]; first: Tier }>();
+    for (const r of source) {
+      if (ruleProblem(r) !== null) {
+        invalid.push(r);
+        if (deniesAnySafe(r)) denyAll = true;
+        continue;
+      }
+      if (isTemplate(r.uri)) {
+        templates.push(r);
+        continue;
+      }
+      // Outside its window a rule does not exist; note when that changes.
+      later(r.validFrom);
+      later(r.validUntil);
+      if ((r.validFrom !== null && r.validFrom > now) || (r.validUntil !== null && r.validUntil <= now)) continue;
+      // One tier per (kind, URI); several rules there (ties across sources) decide together.
+      size++;
+      const node = r.match === "wildcard" ? wildcardNode(this.wildRoot, r.uri) : null;
+      const map = r.match === "exact" ? this.exact : this.prefixes;
+      const had = node ? node.tier : map.get(r.uri);
+      if (had) {
+        const k = `${r.match}\u0000${r.uri}`;
+        const tie = ties.get(k);
+        if (tie) tie.rules.push(r);
+        else ties.set(k, { node, rules: [...had.rules, r], first: had });
+        continue;
+      }
+      const tier = tierOf(r.match, r.uri, [r], cacheable);
+      if (node) {
+        node.tier = tier;
+        wildcards++;
+      } else {
+        map.set(r.uri, tier);
       }
     }
+    for (const { node, rules, first } of ties.values()) {
+      const tier = tierOf(first.kind, first.uri, rules, cacheable);
+      if (node) node.tier = tier;
+      else (first.kind === "exact" ? this.exact : this.prefixes).set(first.uri, tier);
+    }
+    this.hasWildcards = wildcards > 0;
     this.prefixLengths = [...new Set([...this.prefixes.keys()].map((k) => k.length))].sort((a, b) => b - a);
-    this.size = rules.length;
+    this.prefixHashes = new Set([...this.prefixes.keys()].map(prefixHash));
+    this.exactSorted = [...this.exact.keys()].sort();
+    this.prefixSorted = [...this.prefixes.keys()].sort();
+    this.size = size;
+    this.nextChange = next;
+    this.templates = Object.freeze(templates);
+    this.invalid = Object.freeze(invalid);
+    this.denyAll = denyAll;
   }
 
-  /** The rule that governs `uri`, or null. */
-  find(uri: string): Rule | null {
-    return this.lookup(uri)?.rule ?? null;
+  static compile(rules: readonly Rule[], now: number, options: CompileOptions = {}): CompiledRules {
+    return new CompiledRules(rules, now, options);
   }
 
-  private lookup(uri: string): Compiled | null {
+  /** This set as it stands at `now`: itself while no window has opened or closed since, else a recompiled copy (memoized). */
+  at(now: number): CompiledRules {
+    if (this.nextChange === null || now < this.nextChange) return this;
+    const s = this.successor;
+    if (s !== null && (s.nextChange === null || now < s.nextChange) && now >= s.compiledAt) return s;
+    return (this.successor = new CompiledRules(this.source, now, this.options));
+  }
+
+  /** The tier deciding a concrete URI: exact, then wildcard, then the longest prefix. `meta`: skip catch-alls; `parts`: the URI split on "." if at hand. */
+  best(uri: string, meta: boolean, parts?: readonly string[]): Tier | null {
     const exact = this.exact.get(uri);
     if (exact) return exact;
-    if (this.wildcardRoot.literal.size > 0 || this.wildcardRoot.any) {
-      const wild = matchWildcard(this.wildcardRoot, uri.split("."), 0);
+    if (this.hasWildcards) {
+      const wild = matchWildcard(this.wildRoot, parts ?? uri.split("."), 0, meta);
       if (wild) return wild;
     }
+    return this.longestPrefix(uri, meta);
+  }
+
+  /** The longest prefix rule that `s` starts with. In the meta namespace only prefixes naming `wamp.` count. */
+  longestPrefix(s: string, meta: boolean): Tier | null {
     const lengths = this.prefixLengths;
+    if (lengths.length === 0) return null;
+    const min = meta ? META_PREFIX.length : 0;
+    // Hash every prefix of `s` once; slice and look up only where a rule's hash matches.
+    const hashes = PREFIX_HASHES;
+    const upto = Math.min(lengths[0] as number, s.length);
+    let h = 0;
+    for (let i = 0; i < upto; i++) {
+      h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+      hashes[i + 1] = h;
+    }
     for (let i = 0; i < lengths.length; i++) {
       const len = lengths[i] as number;
-      if (len > uri.length) continue;
-      const hit = this.prefixes.get(len === uri.length ? uri : uri.slice(0, len));
+      if (len > s.length) continue;
+      if (len < min) break;
+      if (!this.prefixHashes.has(hashKey(hashes[len] as number, len))) continue;
+      const hit = this.prefixes.get(len === s.length ? s : s.slice(0, len));
       if (hit) return hit;
     }
     return null;
   }
 
-  /** The router's answer for `uri` and `action`: a shared frozen object (the hot path). */
-  answer(uri: string, action: Action): Decision {
-    const hit = this.lookup(uri);
-    return hit ? hit.answers[action] : NO_MATCH;
+  /** Whether a catch-all rule (short prefix, or a wildcard with an empty first component) would match `uri`. */
+  catchAllMatches(uri: string): boolean {
+    for (const len of this.prefixLengths) {
+      if (len < META_PREFIX.length && len <= uri.length && this.prefixes.has(uri.slice(0, len))) return true;
+    }
+    const any = this.wildRoot.any;
+    if (!any) return false;
+    const parts = uri.split(".");
+    return parts[0] !== "" && matchWildcard(any, parts, 1, false) !== null;
   }
 
-  /** The answer with the rule that decided it (logs, tools, tests). */
-  decide(uri: string, action: Action): Verdict {
-    const hit = this.lookup(uri);
-    // No rule: deny, and never ask the router to cache it, so a later grant takes effect at once.
-    if (!hit) return { ...NO_MATCH, rule: null };
-    return { ...hit.answers[action], rule: hit.rule };
+  /** Exact tiers whose URI starts with `s`. */
+  exactsStartingWith(s: string): Tier[] {
+    return rangeOf(this.exactSorted, s).map((u) => this.exact.get(u) as Tier);
+  }
+
+  /** Prefix tiers whose URI starts with `s` (including `s` itself). */
+  prefixesStartingWith(s: string): Tier[] {
+    return rangeOf(this.prefixSorted, s).map((u) => this.prefixes.get(u) as Tier);
+  }
+
+  /** Wildcard tiers matching some URI that starts with `p`. */
+  wildcardsMeetingPrefix(p: string, meta: boolean): Tier[] {
+    const out: Tier[] = [];
+    if (!this.hasWildcards) return out;
+    const q = p.split(".");
+    const k = q.length - 1;
+    let level: Node[] = [this.wildRoot];
+    for (let i = 0; i < k && level.length > 0; i++) {
+      const c = q[i] as string;
+      const nextLevel: Node[] = [];
+      for (const n of level) {
+        if (c === "") continue; // no URI has an empty component
+        const lit = n.literal.get(c);
+        if (lit) nextLevel.push(lit);
+        if (n.any && !(meta && i === 0)) nextLevel.push(n.any);
+      }
+      level = nextLevel;
+    }
+    const partial = q[k] as string;
+    for (const n of level) {
+      for (const [key, child] of n.literal) if (key.startsWith(partial)) collect(child, out);
+      if (n.any && !(meta && k === 0)) collect(n.any, out);
+    }
+    return out;
+  }
+
+  /** Wildcard tiers that can match some URI the wildcard `parts` matches. */
+  wildcardsMeeting(parts: readonly string[], meta: boolean): Tier[] {
+    return this.walkWildcards(parts, meta, true);
+  }
+
+  /** Wildcard tiers matching every URI the wildcard `parts` matches. */
+  wildcardsCovering(parts: readonly string[], meta: boolean): Tier[] {
+    return this.walkWildcards(parts, meta, false);
+  }
+
+  private walkWildcards(parts: readonly string[], meta: boolean, meeting: boolean): Tier[] {
+    if (!this.hasWildcards) return [];
+    let level: Node[] = [this.wildRoot];
+    for (let i = 0; i < parts.length && level.length > 0; i++) {
+      const c = parts[i] as string;
+      const nextLevel: Node[] = [];
+      for (const n of level) {
+        if (c !== "") {
+          const lit = n.literal.get(c);
+          if (lit) nextLevel.push(lit);
+        } else if (meeting) {
+          for (const child of n.literal.values()) nextLevel.push(child);
+        }
+        if (n.any && !(meta && i === 0)) nextLevel.push(n.any);
+      }
+      level = nextLevel;
+    }
+    const out: Tier[] = [];
+    for (const n of level) if (n.tier) out.push(n.tier);
+    return out;
   }
 }
 
-interface TrieNode {
-  literal: Map<string, TrieNode>;
-  any: TrieNode | null;
-  rule: Compiled | null;
+/** A malformed rule counts as denying unless its deny flags are readable and all false: fail closed. */
+function deniesAnySafe(r: Rule): boolean {
+  try {
+    return typeof r.deny !== "object" || r.deny === null || ACTIONS.some((a) => r.deny[a] !== false);
+  } catch {
+    return true;
+  }
 }
 
-function newNode(): TrieNode {
-  return { literal: new Map(), any: null, rule: null };
+/** A shortcut for `CompiledRules.compile`. */
+export function compileRules(rules: readonly Rule[], now: number, options: CompileOptions = {}): CompiledRules {
+  return CompiledRules.compile(rules, now, options);
 }
 
-function insertWildcard(root: TrieNode, rule: Rule): void {
+function rangeOf(sorted: readonly string[], s: string): string[] {
+  const out: string[] = [];
+  for (let i = lowerBound(sorted, s); i < sorted.length; i++) {
+    const u = sorted[i] as string;
+    if (!u.startsWith(s)) break;
+    out.push(u);
+  }
+  return out;
+}
+
+function collect(node: Node, out: Tier[]): void {
+  if (node.tier) out.push(node.tier);
+  for (const child of node.literal.values()) collect(child, out);
+  if (node.any) collect(node.any, out);
+}
+
+/** The trie node of a wildcard URI, created on the way. */
+function wildcardNode(root: Node, uri: string): Node {
   let node = root;
-  for (const part of rule.uri.split(".")) {
+  for (const part of uri.split(".")) {
     if (part === "") {
       node.any ??= newNode();
       node = node.any;
     } else {
       let next = node.literal.get(part);
-      if (!next) {
-        next = newNode();
-        node.literal.set(part, next);
-      }
+      if (!next) node.literal.set(part, (next = newNode()));
       node = next;
     }
   }
-  // First rule for a pattern wins; the store orders rules by id so this is stable.
-  node.rule ??= compile(rule);
+  return node;
 }
 
-/** Depth-first, literal components before the wildcard one: the leftmost literal match wins. */
-function matchWildcard(node: TrieNode, parts: string[], i: number): Compiled | null {
-  if (i === parts.length) return node.rule;
+/**
+ * Depth-first, literal components before the wildcard one: the leftmost literal match wins.
+ * `meta` skips the root's wildcard
+ * branch: a rule whose first component is a wildcard never reaches `wamp.`.
+ */
+function matchWildcard(node: Node, parts: readonly string[], i: number, meta: boolean): Tier | null {
+  if (i === parts.length) return node.tier;
   const part = parts[i] as string;
-  // An empty request component (e.g. a wildcard subscription "a..b") matches only an empty rule component.
-  if (part !== "") {
-    const lit = node.literal.get(part);
-    if (lit) {
-      const found = matchWildcard(lit, parts, i + 1);
-      if (found) return found;
-    }
+  // No URI component is empty; a request that has one (not a valid URI) matches no wildcard.
+  if (part === "") return null;
+  const lit = node.literal.get(part);
+  if (lit) {
+    const found = matchWildcard(lit, parts, i + 1, false);
+    if (found) return found;
   }
-  return node.any ? matchWildcard(node.any, parts, i + 1) : null;
+  if (meta && i === 0) return null;
+  return node.any ? matchWildcard(node.any, parts, i + 1, false) : null;
 }

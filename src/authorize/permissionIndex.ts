@@ -1,52 +1,66 @@
-import { NO_MATCH, RoleMatcher } from "./matcher.js";
-import type { Action, Decision, Rule, Verdict } from "./rules.js";
-import type { PermissionRow } from "../store/queries.js";
-
-const NO_ROLE: Verdict = { ...NO_MATCH, rule: null };
-
 /**
- * All realms' roles, each compiled into a RoleMatcher. Immutable: a reload builds a new index and
- * swaps it in whole, so a decision never sees half an update.
+ * Every realm's roles, each compiled into the role's shared CompiledRules (the `base` of a
+ * decision). Immutable: a reload builds a new index and swaps it in whole, so a decision never sees
+ * half an update. The store maps its rows to the core's Rule (src/store/permissionRules.ts).
  */
-export class PermissionIndex {
-  private readonly realms: Map<string, Map<string, RoleMatcher>>;
-  readonly ruleCount: number;
+import { type CompiledRules, compileRules } from "./matcher.js";
+import type { Action, Rule } from "./rules.js";
 
-  private constructor(realms: Map<string, Map<string, RoleMatcher>>, ruleCount: number) {
+export interface RoleRules {
+  realm: string;
+  role: string;
+  rules: readonly Rule[];
+  /**
+   * Some session of this role may have rules of its own (user or group rules): the role's answers
+   * are then session-dependent and never cached by the router. Roles with template rules are
+   * treated so anyway.
+   */
+  sessionRules?: boolean;
+}
+
+export class PermissionIndex {
+  private readonly realms: Map<string, Map<string, CompiledRules>>;
+  /** Rules given to the index (all windows and templates included). */
+  readonly ruleCount: number;
+  /** The earliest instant a rule of any role starts or ends, or null: recompile then. */
+  readonly nextChange: number | null;
+
+  private constructor(realms: Map<string, Map<string, CompiledRules>>, ruleCount: number, nextChange: number | null) {
     this.realms = realms;
     this.ruleCount = ruleCount;
+    this.nextChange = nextChange;
   }
 
   static empty(): PermissionIndex {
-    return new PermissionIndex(new Map(), 0);
+    return new PermissionIndex(new Map(), 0, null);
   }
 
-  static fromRows(rows: readonly PermissionRow[]): PermissionIndex {
-    const grouped = new Map<string, Map<string, Rule[]>>();
+  /** Compiles every role's rules as of `now`. A role listed twice gets the rules of both entries. */
+  static build(roles: readonly RoleRules[], now: number = Date.now()): PermissionIndex {
+    type Entry = { rules: Rule[]; sessionRules: boolean };
+    const grouped = new Map<string, Map<string, Entry>>();
     let count = 0;
-    for (const row of rows) {
-      let roles = grouped.get(row.realm);
-      if (!roles) grouped.set(row.realm, (roles = new Map()));
-      let rules = roles.get(row.role);
-      if (!rules) roles.set(row.role, (rules = []));
-      if (row.id === null || row.uri === null || row.match === null) continue;
-      rules.push({
-        id: Number(row.id),
-        uri: row.uri,
-        match: row.match,
-        allow: { call: row.allow_call, register: row.allow_register, publish: row.allow_publish, subscribe: row.allow_subscribe },
-        disclose: { caller: row.disclose_caller, publisher: row.disclose_publisher },
-        cache: row.cache,
-      });
-      count++;
+    for (const r of roles) {
+      let byRole = grouped.get(r.realm);
+      if (!byRole) grouped.set(r.realm, (byRole = new Map<string, Entry>()));
+      let entry = byRole.get(r.role);
+      if (!entry) byRole.set(r.role, (entry = { rules: [], sessionRules: false }));
+      for (const rule of r.rules) entry.rules.push(rule);
+      entry.sessionRules ||= r.sessionRules === true;
+      count += r.rules.length;
     }
-    const realms = new Map<string, Map<string, RoleMatcher>>();
-    for (const [realm, roles] of grouped) {
-      const compiled = new Map<string, RoleMatcher>();
-      for (const [role, rules] of roles) compiled.set(role, new RoleMatcher(rules));
+    const realms = new Map<string, Map<string, CompiledRules>>();
+    let next: number | null = null;
+    for (const [realm, byRole] of grouped) {
+      const compiled = new Map<string, CompiledRules>();
+      for (const [role, { rules, sessionRules }] of byRole) {
+        const set = compileRules(rules, now, { cacheable: !sessionRules });
+        compiled.set(role, set);
+        if (set.nextChange !== null && (next === null || set.nextChange < next)) next = set.nextChange;
+      }
       realms.set(realm, compiled);
     }
-    return new PermissionIndex(realms, count);
+    return new PermissionIndex(realms, count, next);
   }
 
   hasRealm(realm: string): boolean {
@@ -61,14 +75,17 @@ export class PermissionIndex {
     return [...(this.realms.get(realm)?.keys() ?? [])];
   }
 
-  /** The router's answer (a shared frozen object); unknown realm or role: deny, uncached. */
-  answer(realm: string, role: string, uri: string, action: Action): Decision {
-    const matcher = this.realms.get(realm)?.get(role);
-    return matcher ? matcher.answer(uri, action) : NO_MATCH;
+  /** The role's compiled rules, or null when the realm or role is unknown. */
+  rules(realm: string, role: string): CompiledRules | null {
+    return this.realms.get(realm)?.get(role) ?? null;
   }
 
-  decide(realm: string, role: string, uri: string, action: Action): Verdict {
-    const matcher = this.realms.get(realm)?.get(role);
-    return matcher ? matcher.decide(uri, action) : NO_ROLE;
+  /**
+   * Whether the role's own rules allow an exact request, at `now`. Ignores reserved URIs and
+   * session rules: for tests and tools that watch a reload land, never for answering the router.
+   */
+  roleAllows(realm: string, role: string, uri: string, action: Action, now: number = Date.now()): boolean {
+    const set = this.rules(realm, role)?.at(now);
+    return set ? !set.denyAll && (set.best(uri, false)?.answers[action].allow ?? false) : false;
   }
 }

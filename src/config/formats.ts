@@ -31,6 +31,14 @@ export function registerFormats(): void {
     },
   });
   convict.addFormat({
+    name: "uri-prefix",
+    validate(value: unknown) {
+      if (typeof value !== "string" || !STRICT_URI.test(value.slice(0, -1)) || !value.endsWith(".")) {
+        throw new Error("must be a WAMP URI of lowercase letters, digits and '_' separated by '.', ending with '.'");
+      }
+    },
+  });
+  convict.addFormat({
     name: "uri-list",
     validate(value: unknown) {
       if (!Array.isArray(value)) throw new Error("must be a list");

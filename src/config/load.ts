@@ -20,7 +20,7 @@ export interface Config {
     maxRetryDelayMs: number;
     registrationCheckMs: number;
   };
-  procedures: { authenticate: string; authorize: string; perMethod: boolean };
+  procedures: { authenticate: string; authorize: string; perMethod: boolean; userPrefix: string };
   log: { level: string };
   http: { port: number; host: string };
   argon2: { memoryCost: number; timeCost: number; parallelism: number; concurrency: number; maxQueued: number; threadNice: number };

@@ -117,6 +117,13 @@ export const schema = {
       default: true,
       env: "AUTHD_PROCEDURE_PER_METHOD",
     },
+    userPrefix: {
+      doc: "URI prefix of the procedures wamp-authd offers to clients (reserved: no rule allows anything but call under it, and no pattern subscription/registration may reach it).",
+      format: "uri-prefix",
+      default: "authd.tokens.",
+      env: "AUTHD_PROCEDURE_USER_PREFIX",
+      arg: "procedure-user-prefix",
+    },
   },
   log: {
     level: {

@@ -1,6 +1,4 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { AuthorizeOutcome } from "../authorize/authorizer.js";
-import { isAction } from "../authorize/rules.js";
 
 /** Prometheus metrics, one registry per service instance (tests run several in one process). */
 export function createMetrics() {
@@ -57,18 +55,28 @@ export type Metrics = ReturnType<typeof createMetrics>;
 
 type Observer = { observe(value: number): void };
 
+/** One authorize decision as the authorizer reports it (structural: metrics does not depend on authorize/). */
+export interface AuthorizeSample {
+  realm: string;
+  action: string | null;
+  allow: boolean;
+  ms: number;
+}
+
+const ACTION_LABELS = new Set(["call", "register", "publish", "subscribe"]);
+
 /**
  * The authorize histogram's observer for Authorizer's onOutcome. Labelled children are looked up
  * once per (realm, action) and kept (prom-client would otherwise hash the label set on every call,
  * which costs more than the decision itself).
  */
-export function authorizeObserver(h: Metrics["authorize"]): (o: AuthorizeOutcome) => void {
+export function authorizeObserver(h: Metrics["authorize"]): (o: AuthorizeSample) => void {
   const children = new Map<string, Map<string, [deny: Observer, allow: Observer]>>();
   return (o) => {
     let byAction = children.get(o.realm);
-    if (!byAction) children.set(o.realm, (byAction = new Map()));
+    if (!byAction) children.set(o.realm, (byAction = new Map<string, [deny: Observer, allow: Observer]>()));
     // A malformed request may carry any string as its action: label it "invalid", bounding the series.
-    const action = isAction(o.action) ? o.action : "invalid";
+    const action = o.action !== null && ACTION_LABELS.has(o.action) ? o.action : "invalid";
     let pair = byAction.get(action);
     if (!pair) {
       pair = [h.labels({ realm: o.realm, action, outcome: "deny" }), h.labels({ realm: o.realm, action, outcome: "allow" })];

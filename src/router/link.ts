@@ -7,7 +7,7 @@ import { transportFor } from "./transport.js";
 import { RealmRegistrations, type Caller, type Procedure } from "./registrations.js";
 import { autobahn, type WampConnection, type WampSession } from "./wamp.js";
 
-export type { Caller, Handler, Procedure } from "./registrations.js";
+export type { Caller, Procedure } from "./registrations.js";
 
 interface RealmState {
   realm: string;

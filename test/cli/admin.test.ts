@@ -1,7 +1,7 @@
 import argon2 from "argon2";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
-import { tmpdir, userInfo } from "node:os";
+import { userInfo } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CraCipher, parseCraKeys } from "../../src/auth/craCipher.js";
@@ -392,5 +392,37 @@ describe("admin CLI against a real store", () => {
     assert.deepEqual(second.result.usersExisting.sort(), ["imported/c1", "imported/k1", "imported/t1"]);
     const audit = JSON.stringify((await store.pool.query("SELECT detail FROM authd.audit WHERE outcome = 'import.crossbar'")).rows);
     assert.doesNotMatch(audit, /t1-ticket|c1-secret/);
+  });
+
+  it("check --match decides pattern subscriptions; reserved URIs and wamp. are named; templates are validated", async () => {
+    type Checked = { allow: boolean; match: string; reason: string; rules: Array<{ uri: string }>; rule: { uri: string } | null };
+    const check = async (...args: string[]) => JSON.parse(await ok(["check", "app", ...args, "--role", "pat", "--json"])) as Checked;
+    await ok(["roles", "add", "app", "pat"]);
+    await ok(["grants", "add", "app", "pat", "*", "--allow", "all"]);
+    await ok(["grants", "add", "app", "pat", "com.feed.private.x", "--allow", "call"]);
+    const exact = await check("com.feed", "subscribe");
+    assert.deepEqual([exact.allow, exact.match, exact.rule?.uri], [true, "exact", ""]);
+    // Under the pattern, com.feed.private.x is decided by a rule that does not allow subscribe.
+    const prefix = await check("com.feed", "subscribe", "--match", "prefix");
+    assert.deepEqual(
+      [prefix.allow, prefix.match, prefix.reason, prefix.rule?.uri],
+      [false, "prefix", "pattern-blocked", "com.feed.private.x"],
+    );
+    const text = await ok(["check", "app", "com.feed", "subscribe", "--role", "pat", "--match", "prefix"]);
+    assert.match(text, /^deny {2}subscribe com\.feed \(prefix pattern\)/);
+    assert.match(text, /rule #\d+ exact "com\.feed\.private\.x" \(role pat\)/);
+    assert.equal((await check("com.other.", "subscribe", "--match", "prefix")).allow, true);
+    assert.equal((await check("com..x", "subscribe", "--match", "wildcard")).allow, true);
+    const reserved = await check("authd.authorize", "register");
+    assert.deepEqual([reserved.allow, reserved.reason, reserved.rules], [false, "reserved", []]);
+    assert.match(await ok(["check", "app", "wamp.session.kill_by_authrole", "call", "--role", "pat"]), /wamp\. meta namespace/);
+    assert.match(await fail(["check", "app", "com.feed", "subscribe", "--role", "pat", "--match", "regex"]), /unknown match "regex"/);
+    assert.match(
+      await fail(["grants", "add", "app", "pat", "com.home.{user}.", "--match", "prefix", "--allow", "call"]),
+      /unknown placeholder "\{user\}"/,
+    );
+    const loose = await runCli(["grants", "add", "app", "pat", "com.home.{authid}", "--match", "prefix", "--allow", "call"], { env });
+    assert.equal(loose.code, 0, loose.stderr);
+    assert.match(loose.stderr, /warning: prefix template "com\.home\.\{authid\}" does not end with "\."/);
   });
 });

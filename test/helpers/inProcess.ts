@@ -11,8 +11,10 @@ import { createAuthenticator } from "../../src/auth/createAuthenticator.js";
 import { PasswordHasher, type Argon2Params } from "../../src/auth/passwords.js";
 import { Authorizer } from "../../src/authorize/authorizer.js";
 import { PermissionIndex } from "../../src/authorize/permissionIndex.js";
+import { ReservedUris } from "../../src/authorize/reserved.js";
 import { loadConfig, type Config } from "../../src/config/load.js";
 import { createPool } from "../../src/store/pool.js";
+import { roleRules } from "../../src/store/permissionRules.js";
 import { loadPermissions } from "../../src/store/queries.js";
 import { quietLog } from "./db.js";
 
@@ -58,7 +60,7 @@ export async function inProcess(
     values: { database: { url }, argon2: CHEAP_ARGON2, log: { level: "silent" }, http: { port: 0 }, ...values },
   });
   const pool = createPool(url, quietLog, config.database.poolMax, { statementTimeoutMs: config.deadlineMs + 2000 });
-  let index = PermissionIndex.fromRows(await loadPermissions(pool));
+  let index = PermissionIndex.build(roleRules(await loadPermissions(pool)));
   const hasher = new CountingHasher(config.argon2, { concurrency: config.argon2.concurrency, maxQueued: config.argon2.maxQueued });
   const outcomes: AuthOutcome[] = [];
   const audit = opts.audit
@@ -75,7 +77,7 @@ export async function inProcess(
       audit?.login(o);
     },
   });
-  const authorizer = new Authorizer(() => index, quietLog);
+  const authorizer = new Authorizer({ index: () => index, reserved: ReservedUris.forProcedures(config.procedures), log: quietLog });
   return {
     config,
     pool,
@@ -86,7 +88,7 @@ export async function inProcess(
     outcomes,
     audit,
     async reload() {
-      index = PermissionIndex.fromRows(await loadPermissions(pool));
+      index = PermissionIndex.build(roleRules(await loadPermissions(pool)));
     },
     async close() {
       await audit?.stop();

@@ -181,7 +181,7 @@ describe("live changes (CLI and SQL) through a real Crossbar", () => {
           WHERE r.name = 'app' AND ro.name = 'user'`,
       );
       for (const s of [first, second]) {
-        await until("both indexes to hold the new grant", () => s.permissionIndex.decide("app", "user", "com.app.twice", "call").allow);
+        await until("both indexes to hold the new grant", () => s.permissionIndex.roleAllows("app", "user", "com.app.twice", "call"));
       }
       const before = await Promise.all([first, second].map((s) => allowsAnswered(s, "app", "call")));
       // Crossbar spreads authorize calls round-robin over the two registrations.
@@ -215,6 +215,6 @@ describe("live changes (CLI and SQL) through a real Crossbar", () => {
         WHERE r.name = 'app' AND ro.name = 'user'`,
     );
     await until("a new LISTEN connection", async () => (await pids()).some((p) => !old.includes(p)), 15000);
-    await until("the missed grant to be loaded", () => s.permissionIndex.decide("app", "user", "com.app.missed", "publish").allow, 15000);
+    await until("the missed grant to be loaded", () => s.permissionIndex.roleAllows("app", "user", "com.app.missed", "publish"), 15000);
   });
 });

@@ -3,53 +3,66 @@ import { readdirSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { PasswordHasher } from "../../src/auth/passwords.js";
 import { Authorizer } from "../../src/authorize/authorizer.js";
-import { NO_MATCH, RoleMatcher } from "../../src/authorize/matcher.js";
+import { Decider } from "../../src/authorize/decide.js";
+import { NO_MATCH, compileRules } from "../../src/authorize/matcher.js";
 import { PermissionIndex } from "../../src/authorize/permissionIndex.js";
+import { ReservedUris } from "../../src/authorize/reserved.js";
 import { createLogger } from "../../src/log/logger.js";
 import { authorizeObserver, createMetrics } from "../../src/metrics/metrics.js";
+import { roleRules } from "../../src/store/permissionRules.js";
 import { rule } from "../helpers/rules.js";
 
 const SESSION = { session: 1, authid: "alice", authrole: "user" };
 
 describe("precompiled answers", () => {
-  it("answer() is decide() without the rule: exactly allow/disclose/cache, frozen and shared", () => {
+  it("answer() is decide() without the rules: exactly allow/disclose/cache, frozen and shared", () => {
     const r = rule("com.x.", "prefix", ["call", "subscribe"], { disclose: { caller: true, publisher: true }, cache: true });
-    const m = new RoleMatcher([r, rule("com.x.y", "exact", []), rule("com..z", "wildcard", ["publish"])]);
+    const set = compileRules([r, rule("com.x.y", "exact", []), rule("com..z", "wildcard", ["publish"])], 0);
+    const d = new Decider(ReservedUris.none());
     for (const uri of ["com.x.a", "com.x.y", "com.q.z", "org.none"]) {
       for (const action of ["call", "register", "publish", "subscribe"] as const) {
-        const a = m.answer(uri, action);
-        const { rule: _rule, ...expected } = m.decide(uri, action);
+        const a = d.answer(set, uri, action);
+        const { rules: _rules, reason: _reason, ...expected } = d.decide(set, null, { uri, action, match: "exact" });
         assert.deepEqual(a, expected, `${uri} ${action}`);
         assert.deepEqual(Object.keys(a).sort(), ["allow", "cache", "disclose"]);
         assert.ok(Object.isFrozen(a));
-        assert.equal(m.answer(uri, action), a, "the same object every time");
+        assert.equal(d.answer(set, uri, action), a, "the same object every time");
       }
     }
-    assert.equal(m.answer("org.none", "call"), NO_MATCH);
+    assert.equal(d.answer(set, "org.none", "call"), NO_MATCH);
     assert.deepEqual(NO_MATCH, { allow: false, disclose: false, cache: false });
   });
 
-  it("the authorizer hands the router that answer; unknown roles and malformed calls are denied uncached", () => {
-    const index = PermissionIndex.fromRows([
-      {
-        realm: "app",
-        role: "user",
-        id: "1",
-        uri: "com.x.",
-        match: "prefix",
-        allow_call: true,
-        allow_register: false,
-        allow_publish: false,
-        allow_subscribe: false,
-        disclose_caller: true,
-        disclose_publisher: false,
-        cache: true,
-      },
-    ]);
+  it("the authorizer hands the router that answer; denials are never cached; unknown roles and malformed calls are denied uncached", () => {
+    const index = PermissionIndex.build(
+      roleRules([
+        {
+          realm: "app",
+          role: "user",
+          id: "1",
+          uri: "com.x.",
+          match: "prefix",
+          allow_call: true,
+          allow_register: false,
+          allow_publish: false,
+          allow_subscribe: false,
+          disclose_caller: true,
+          disclose_publisher: false,
+          cache: true,
+        },
+      ]),
+    );
     const metrics = createMetrics();
-    const a = new Authorizer(() => index, createLogger("silent"), authorizeObserver(metrics.authorize));
+    const a = new Authorizer({
+      index: () => index,
+      reserved: ReservedUris.none(),
+      log: createLogger("silent"),
+      onOutcome: authorizeObserver(metrics.authorize),
+    });
     assert.deepEqual(a.authorize("app", [SESSION, "com.x.a", "call", {}]), { allow: true, disclose: true, cache: true });
-    assert.deepEqual(a.authorize("app", [SESSION, "com.x.a", "publish", {}]), { allow: false, disclose: false, cache: true });
+    // Changed in v2: a cached rule's denial for an action it doesn't allow is no longer cached
+    // (Crossbar would keep that denial until it restarts, even after a grant).
+    assert.deepEqual(a.authorize("app", [SESSION, "com.x.a", "publish", {}]), { allow: false, disclose: false, cache: false });
     assert.deepEqual(a.authorize("app", [{ ...SESSION, authrole: "nobody" }, "com.x.a", "call", {}]), NO_MATCH);
     assert.deepEqual(a.authorize("app", [SESSION, "com.x.a", "bogus", {}]), NO_MATCH);
   });
@@ -59,17 +72,18 @@ describe("authorizeObserver", () => {
   it("counts by realm, action and outcome, and labels unknown actions 'invalid'", async () => {
     const metrics = createMetrics();
     const observe = authorizeObserver(metrics.authorize);
-    observe({ realm: "app", role: "user", action: "call", allow: true, ms: 0.1 });
-    observe({ realm: "app", role: "user", action: "call", allow: true, ms: 0.1 });
-    observe({ realm: "app", role: "user", action: "call", allow: false, ms: 0.1 });
-    for (let i = 0; i < 20; i++) observe({ realm: "app", role: "user", action: `junk${i}`, allow: false, ms: 0.1 });
+    observe({ realm: "app", action: "call", allow: true, ms: 0.1 });
+    observe({ realm: "app", action: "call", allow: true, ms: 0.1 });
+    observe({ realm: "app", action: "call", allow: false, ms: 0.1 });
+    for (let i = 0; i < 20; i++) observe({ realm: "app", action: `junk${i}`, allow: false, ms: 0.1 });
+    observe({ realm: "app", action: null, allow: false, ms: 0.1 });
     const { values } = await metrics.authorize.get();
     const count = (action: string, outcome: string) =>
       values.find((v) => v.metricName === "authd_authorize_seconds_count" && v.labels.action === action && v.labels.outcome === outcome)
         ?.value;
     assert.equal(count("call", "allow"), 2);
     assert.equal(count("call", "deny"), 1);
-    assert.equal(count("invalid", "deny"), 20);
+    assert.equal(count("invalid", "deny"), 21);
     assert.equal(
       values.some((v) => String(v.labels.action).startsWith("junk")),
       false,

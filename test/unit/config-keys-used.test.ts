@@ -73,7 +73,9 @@ function configReads(p: ts.Program, skip: (file: string) => boolean): Set<string
         if ((ts.isCallExpression(n) || ts.isNewExpression(n)) && n.arguments) {
           for (const arg of n.arguments) {
             const path = paths.get(checker.getTypeAtLocation(arg));
-            const target = checker.getContextualType(arg);
+            // An optional parameter (`o: Options = {}`) is `Options | undefined` to its callers.
+            const contextual = checker.getContextualType(arg);
+            const target = contextual && checker.getNonNullableType(contextual);
             if (path === undefined || !target || paths.has(target) || !isSection(target)) continue;
             // Only a parameter type made of the section's own keys stands for it (not `object`, not a map key).
             const own = new Set(

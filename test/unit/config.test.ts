@@ -18,6 +18,7 @@ describe("loadConfig", () => {
     const c = loadConfig({ env: {} });
     assert.equal(c.procedures.authenticate, "authd.authenticate");
     assert.equal(c.procedures.authorize, "authd.authorize");
+    assert.equal(c.procedures.userPrefix, "authd.tokens.");
     assert.equal(c.deadlineMs, 3000);
     assert.deepEqual(c.argon2, { memoryCost: 19456, timeCost: 2, parallelism: 1, concurrency: 0, maxQueued: 0, threadNice: 0 });
     assert.equal(c.throttle.trustedProxyHops, 1);
@@ -73,6 +74,11 @@ describe("loadConfig", () => {
 
   it("rejects procedure URIs that break Crossbar's strict URI rule", () => {
     assert.throws(() => loadConfig({ env: { AUTHD_PROCEDURE_AUTHORIZE: "Com.Example-Auth" } }), /procedures\.authorize/);
+    // The user-facing prefix is reserved: it must be a real prefix, never "" (that would reserve everything).
+    for (const bad of ["", ".", "authd.tokens", "Authd.tokens.", "authd..tokens."]) {
+      assert.throws(() => loadConfig({ env: { AUTHD_PROCEDURE_USER_PREFIX: bad } }), /procedures\.userPrefix/, JSON.stringify(bad));
+    }
+    assert.equal(loadConfig({ env: { AUTHD_PROCEDURE_USER_PREFIX: "app.tokens." } }).procedures.userPrefix, "app.tokens.");
   });
 
   it("rejects a bad router URL and a bad number", () => {

@@ -3,24 +3,46 @@ import { check } from "../../admin/check.js";
 import { withAdmin, type GlobalOptions } from "../context.js";
 import { printJson, warn } from "../io.js";
 
+const REASONS: Record<string, string> = {
+  "no-match": "no rule matches (default deny)",
+  "pattern-blocked": "a more specific rule beneath the pattern does not allow it (the rules above)",
+  reserved: "a URI reserved for wamp-authd's own procedures",
+  "meta-namespace": "the wamp. meta namespace is reached only by rules naming wamp. explicitly",
+  "invalid-rules": "a denying rule of the role could not be interpreted: everything is denied",
+};
+
+interface CheckOptions {
+  authid?: string;
+  role?: string;
+  match?: string;
+  json?: boolean;
+}
+
 export function registerCheck(program: Command): void {
   program
     .command("check <realm> <uri> <action>")
     .description("would this be allowed? Answers with the authorizer's own code path and names the deciding rule")
     .option("--authid <authid>", "a user of the realm (its role and realm override apply)")
     .option("--role <role>", "a role of the realm")
+    .option("--match <match>", "a pattern subscription/registration: prefix or wildcard (default exact)")
     .option("--json", "machine-readable output")
-    .action(async (realm: string, uri: string, action: string, o: { authid?: string; role?: string; json?: boolean }, c: Command) => {
+    .action(async (realm: string, uri: string, action: string, o: CheckOptions, c: Command) => {
       const r = await withAdmin(c.optsWithGlobals<GlobalOptions>(), (ctx) =>
-        check(ctx, { realm, uri, action, authid: o.authid, role: o.role }),
+        check(ctx, { realm, uri, action, authid: o.authid, role: o.role, match: o.match }),
       );
       if (o.json) {
         const { warnings: _w, ...out } = r;
         printJson(out);
       } else {
-        const rule = r.rule ? `rule #${r.rule.id} ${r.rule.match} "${r.rule.uri}"` : "no rule matches (default deny)";
+        const rules =
+          r.rules.length > 0
+            ? r.rules.map((x) => `  rule #${x.id} ${x.match} "${x.uri}" (${x.source} ${x.owner})`).join("\n")
+            : `  ${REASONS[r.reason] ?? r.reason}`;
+        const pattern = r.match === "exact" ? "" : ` (${r.match} pattern)`;
         process.stdout.write(
-          `${r.allow ? "allow" : "deny"}  ${r.action} ${r.uri}  realm=${r.realm} role=${r.role}  disclose=${r.disclose} cache=${r.cache}\n  ${rule}\n` +
+          `${r.allow ? "allow" : "deny"}  ${r.action} ${r.uri}${pattern}  realm=${r.realm} role=${r.role}  disclose=${r.disclose} cache=${r.cache}\n` +
+            `${rules}\n` +
+            (r.rules.length > 0 && r.reason !== "rule" ? `  ${REASONS[r.reason] ?? r.reason}\n` : "") +
             (r.note ? `  note: ${r.note}\n` : ""),
         );
       }
