@@ -56,6 +56,7 @@ export const DEFAULT_AUTHENTICATE = "authd.authenticate";
 export const DEFAULT_AUTHORIZE = "authd.authorize";
 export const DEFAULT_SERVICE_ROLE = "authd";
 const PUBLIC_WS_PATH = "ws";
+const PUBLIC_MAX_MESSAGE_SIZE = 1024 * 1024;
 export const PUBLIC_SERIALIZERS = ["json", "msgpack", "cbor"] as const;
 
 /** Crossbar's check for authenticator/authorizer URIs (autobahn `_URI_PAT_STRICT_NON_EMPTY`). */
@@ -194,6 +195,8 @@ export function crossbarConfig(o: CrossbarConfigOptions): Record<string, unknown
         [PUBLIC_WS_PATH]: {
           type: "websocket",
           serializers: [...PUBLIC_SERIALIZERS],
+          // Crossbar accepts 16 MiB messages unless told otherwise (README, Deploying safely).
+          options: { max_message_size: PUBLIC_MAX_MESSAGE_SIZE },
           auth: dynamicAuth(methods, authenticate, authRealm, !!o.perMethodAuthenticators),
         },
       },
@@ -213,6 +216,8 @@ export function crossbarConfig(o: CrossbarConfigOptions): Record<string, unknown
         [PUBLIC_WS_PATH]: {
           type: "websocket",
           serializers: [...PUBLIC_SERIALIZERS],
+          // Crossbar accepts 16 MiB messages unless told otherwise (README, Deploying safely).
+          options: { max_message_size: PUBLIC_MAX_MESSAGE_SIZE },
           auth: dynamicAuth(unique<DynamicAuthMethod>(["tls", ...methods]), authenticate, authRealm, !!o.perMethodAuthenticators),
         },
       },

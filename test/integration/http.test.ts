@@ -124,9 +124,11 @@ describe("operations HTTP endpoints (real scrapes)", () => {
     // The schema refuses `trusted` for users and roles...
     await assert.rejects(userWithTicket(db, { realm: "app", authid: "t1", role: "trusted" }, "t1-ticket"));
     await assert.rejects(admin.addRole(db, "app", "trusted"));
-    // ...and were the CHECKs gone (a tampered store), the handler still refuses it.
+    // ...and were the CHECKs and the reserved-role triggers gone (a tampered store), the handler still refuses it.
     await db.query("ALTER TABLE authd.users DROP CONSTRAINT users_role_check");
     await db.query("ALTER TABLE authd.roles DROP CONSTRAINT roles_name_check");
+    await db.query("ALTER TABLE authd.users DISABLE TRIGGER users_reserved");
+    await db.query("ALTER TABLE authd.roles DISABLE TRIGGER roles_reserved");
     await admin.addRole(db, "app", "trusted");
     await userWithTicket(db, { realm: "app", authid: "sneaky", role: "trusted" }, "sneaky-ticket");
     await stack.service!.reload();
@@ -135,7 +137,7 @@ describe("operations HTTP endpoints (real scrapes)", () => {
     assert.equal(trusted.reason, "wamp.error.not_authorized");
     await stack.service!.audit.flush();
     const rows = await listAudit(db, { authid: "sneaky" });
-    assert.equal(rows[0]?.reason, "role trusted may never be assigned");
+    assert.equal(rows[0]?.reason, "role trusted is reserved and may never be assigned");
     assert.equal((await listAudit(db, { authid: "adm" }))[0]?.reason, "role admin does not exist in realm app");
   });
 

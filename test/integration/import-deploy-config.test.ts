@@ -77,7 +77,7 @@ describe("import-crossbar of deploy/crossbar/config.yaml opens no door", () => {
     const roles = await store.pool.query("SELECT name FROM authd.roles ORDER BY name");
     assert.deepEqual(
       roles.rows.map((r: { name: string }) => r.name),
-      ["guest", "user"],
+      ["backend", "guest", "user"],
     );
   });
 
