@@ -4,7 +4,7 @@ import { normalizeFingerprint } from "../../src/auth/methods/tls.js";
 import { deriveScramCredential, parseScramCredential } from "../../src/auth/scramCredential.js";
 
 describe("deriveScramCredential (argon2id-13)", () => {
-  it("reproduces the crossbar-examples vector (docs/crossbar-protocol.md, "scram")", async () => {
+  it("reproduces the crossbar-examples vector (docs/crossbar-protocol.md, scram)", async () => {
     const c = await deriveScramCredential("secret123", { salt: "3bc3ca01dd1d501ca1c22e1c5d7d16fe", iterations: 4096, memory: 512 });
     assert.deepEqual(c, {
       kdf: "argon2id-13",
