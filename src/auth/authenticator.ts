@@ -29,6 +29,13 @@ export interface AuthenticatorOptions {
   /** Brute-force throttling; none when omitted. */
   guard?: LoginGuard;
   onOutcome?: (o: AuthOutcome) => void;
+  /** Longest ticket kept (tokens.maxTicketLength). */
+  maxTicketLength?: number;
+  /**
+   * A token login passed every check: record its session so it ends at the token's expiry or
+   * revocation. Rejecting denies the login (a session that could not be bound must not start).
+   */
+  onTokenLogin?: (req: AuthRequest, p: Principal) => Promise<void>;
 }
 
 /**
@@ -44,7 +51,7 @@ export class Authenticator {
     let request: AuthRequest | null = null;
     let principal: Principal | null = null;
     try {
-      request = parseAuthRequest(args);
+      request = parseAuthRequest(args, { maxTicketLength: this.o.maxTicketLength });
       const req = request;
       const name = only ?? req.details.authmethod;
       if (only && req.details.authmethod !== only) throw deny(`authmethod ${req.details.authmethod} sent to the ${only} procedure`);
@@ -74,6 +81,7 @@ export class Authenticator {
     try {
       const p = await method.authenticate(req, this.o.ctx);
       this.checkPrincipal(p);
+      if (p.token) await this.o.onTokenLogin?.(req, p);
       if (method.provesCredential) await guard?.succeeded(req);
       return p;
     } catch (err) {
