@@ -68,20 +68,21 @@ export async function findJwtUser(
 }
 
 /**
- * Creates the user a JWT names (auto-provisioning) and its audit row in one statement; a concurrent
- * login provisioning the same subject is harmless (the existing row is returned).
+ * Creates the user a JWT names (auto-provisioning) with its audit row; a concurrent login provisioning
+ * the same subject is harmless (the existing row is returned).
  */
 export async function provisionUser(db: Queryable, realm: string, authid: string, role: string, issuer: string): Promise<UserRow | null> {
-  const { rows } = await db.query<{ user: UserRow | null }>(
+  await db.query(
     `WITH ins AS (
        INSERT INTO authd.users (realm_id, authid, role) SELECT id, $2, $3 FROM authd.realms WHERE name = $1
-       ON CONFLICT (realm_id, authid) DO NOTHING RETURNING id),
-     audit AS (
-       INSERT INTO authd.audit (kind, outcome, realm, authid, actor, detail)
-       SELECT 'admin', 'user.provision', $1, $2, 'issuer:' || $4, jsonb_build_object('role', $3::text) FROM ins)
-     SELECT (SELECT ${USER_JSON} FROM authd.users u JOIN authd.realms r ON r.id = u.realm_id
-              WHERE r.name = $1 AND u.authid = $2) AS user`,
+       ON CONFLICT (realm_id, authid) DO NOTHING RETURNING id)
+     INSERT INTO authd.audit (kind, outcome, realm, authid, actor, detail)
+     SELECT 'admin', 'user.provision', $1, $2, 'issuer:' || $4, jsonb_build_object('role', $3::text) FROM ins`,
     [realm, authid, role, issuer],
+  );
+  const { rows } = await db.query<{ user: UserRow }>(
+    `SELECT ${USER_JSON} AS user FROM authd.users u JOIN authd.realms r ON r.id = u.realm_id WHERE r.name = $1 AND u.authid = $2`,
+    [realm, authid],
   );
   return rows[0]?.user ?? null;
 }

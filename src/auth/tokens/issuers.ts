@@ -105,6 +105,11 @@ export class IssuerRegistry {
     };
   }
 
+  /** Reloads every issuer's keys now (what the background refresh does; never rejects). */
+  async refresh(): Promise<void> {
+    await Promise.all([...this.byId.values()].map((i) => i.keys.refresh()));
+  }
+
   /** Every issuer's key source state, by realm/name (for /readyz). */
   status(): Record<string, KeySourceStatus> {
     return Object.fromEntries([...this.byId.values()].map((i) => [i.label, i.keys.status()]));

@@ -49,6 +49,15 @@ export class JwtVerifier {
   ) {}
 
   async authenticate(req: AuthRequest, token: string): Promise<Principal> {
+    const p = await this.verify(req, token);
+    // A client that names an authid must name the token's subject (or the authid it is given).
+    if (req.authid !== null && req.authid !== p.subject && req.authid !== p.principal.authid) {
+      throw deny(`jwt: the client named authid ${req.authid}, the token is for ${p.subject}`);
+    }
+    return p.principal;
+  }
+
+  private async verify(req: AuthRequest, token: string): Promise<{ principal: Principal; subject: string }> {
     if (!req.realm) throw deny("jwt: no realm");
     let unverified: JWTPayload;
     try {
@@ -95,7 +104,7 @@ export class JwtVerifier {
     }
   }
 
-  private async principal(payload: JWTPayload, issuer: Issuer): Promise<Principal> {
+  private async principal(payload: JWTPayload, issuer: Issuer): Promise<{ principal: Principal; subject: string }> {
     const { row, rules } = issuer;
     // The verified payload must name the realm whose issuer verified it.
     const realm = row.realm;
@@ -117,12 +126,13 @@ export class JwtVerifier {
     const base = principalOf(user);
     // exp is required and numeric (jose checked it): access ends when the token stops being valid.
     const expiresAt = new Date(((payload.exp as number) + row.leeway_s) * 1000);
-    return {
+    const principal: Principal = {
       ...base,
       role: mapped ?? user.role,
       realm: rules.realmClaim ? realm : base.realm,
       extra: { ...user.extra, ...extraFrom(payload, rules) },
       token: { kind: "jwt", expiresAt, tokenId: null, issuerId: row.id, jti },
     };
+    return { principal, subject: authid };
   }
 }
