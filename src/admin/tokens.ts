@@ -72,7 +72,9 @@ function checkKeyFile(path: string, parse: (b: Buffer) => unknown, warnings: str
   try {
     bytes = readFileSync(path);
   } catch (err) {
-    warnings.push(`cannot read ${path} here (${(err as NodeJS.ErrnoException).code ?? String(err)}): every wamp-authd instance must be able to`);
+    warnings.push(
+      `cannot read ${path} here (${(err as NodeJS.ErrnoException).code ?? String(err)}): every wamp-authd instance must be able to`,
+    );
     return;
   }
   try {
@@ -94,7 +96,11 @@ export async function addIssuer(ctx: AdminContext, i: IssuerInput): Promise<{ wa
   if (i.jwksFile) checkKeyFile(i.jwksFile, (b) => parseJwks(b.toString("utf8")), warnings);
   if (i.secretFile) checkKeyFile(i.secretFile, parseSecret, warnings);
   const allowed = i.secretFile ? HMAC_ALGS : ASYMMETRIC_ALGS;
-  const algorithms = i.algorithms?.length ? [...new Set(i.algorithms)] : i.secretFile ? ["HS256", "HS384", "HS512"] : ASYMMETRIC_ALGS.slice(0, 10);
+  const algorithms = i.algorithms?.length
+    ? [...new Set(i.algorithms)]
+    : i.secretFile
+      ? ["HS256", "HS384", "HS512"]
+      : ASYMMETRIC_ALGS.slice(0, 10);
   for (const a of algorithms) {
     if (!allowed.includes(a)) {
       throw new AdminError(`algorithm ${a} is not allowed for ${i.secretFile ? "an HMAC secret" : "a JWKS"} (${allowed.join(", ")})`);
@@ -103,9 +109,11 @@ export async function addIssuer(ctx: AdminContext, i: IssuerInput): Promise<{ wa
   const roleMap = (i.roleMap ?? []).map(roleMapEntry);
   if (roleMap.length > 0 && !i.roleClaim) throw new AdminError("--role-map needs --role-claim");
   const defaultRole = i.defaultRole ? roleName(i.defaultRole) : null;
-  if (i.provision && !defaultRole && !i.roleClaim) throw new AdminError("--provision needs --default-role or --role-claim (a new user needs a role)");
+  if (i.provision && !defaultRole && !i.roleClaim)
+    throw new AdminError("--provision needs --default-role or --role-claim (a new user needs a role)");
   for (const role of new Set([...roleMap.map((e) => e.role), ...(defaultRole ? [defaultRole] : [])])) {
-    if (!(await q.roleExists(ctx.pool, realm, role))) warnings.push(`role "${role}" does not exist in realm "${realm}" (yet): logins mapped to it are denied`);
+    if (!(await q.roleExists(ctx.pool, realm, role)))
+      warnings.push(`role "${role}" does not exist in realm "${realm}" (yet): logins mapped to it are denied`);
   }
   const row: tq.NewIssuer = {
     realm,
@@ -156,21 +164,31 @@ export interface NewTokenOptions {
 }
 
 /** Creates an API token and returns its text: the only time it is ever shown. */
-export async function createToken(ctx: AdminContext, realm: string, authid: string, o: NewTokenOptions): Promise<{ token: string; id: string; expiresAt: Date }> {
+export async function createToken(
+  ctx: AdminContext,
+  realm: string,
+  authid: string,
+  o: NewTokenOptions,
+): Promise<{ token: string; id: string; expiresAt: Date }> {
   const keys = loadTokenKeys(ctx.config.tokens);
   if (!keys) throw new AdminError("API tokens need a key: set tokens.keyFile or tokens.key (the same one the service uses)");
   if (o.name.length === 0 || o.name.length > 100) throw new AdminError("--name is 1 to 100 characters");
   const expiresAt = expiryFrom(o.expires, new Date());
-  if (!expiresAt || expiresAt.getTime() <= Date.now()) throw new AdminError(`invalid --expires "${o.expires}" (e.g. 90d, 12h, or a future ISO date)`);
+  if (!expiresAt || expiresAt.getTime() <= Date.now())
+    throw new AdminError(`invalid --expires "${o.expires}" (e.g. 90d, 12h, or a future ISO date)`);
   const role = o.role ? roleName(o.role) : null;
   const token = newToken("api");
   const { keyId, hash } = keys.hash(token.id, token.secret);
-  await change(ctx, { action: "token.create", realm, authid, detail: { id: token.id, name: o.name, role, expires_at: expiresAt } }, async (db) => {
-    const user = await q.findUser(db, realmName(realm), authidText(authid));
-    if (!user) throw new AdminError(`no user "${authid}" in realm "${realm}"`);
-    if (role && !(await q.roleExists(db, realm, role))) throw new AdminError(`no role "${role}" in realm "${realm}"`);
-    await tq.insertApiToken(db, { id: token.id, userId: user.id, kind: "api", name: o.name, role, keyId, secretHash: hash, expiresAt });
-  });
+  await change(
+    ctx,
+    { action: "token.create", realm, authid, detail: { id: token.id, name: o.name, role, expires_at: expiresAt } },
+    async (db) => {
+      const user = await q.findUser(db, realmName(realm), authidText(authid));
+      if (!user) throw new AdminError(`no user "${authid}" in realm "${realm}"`);
+      if (role && !(await q.roleExists(db, realm, role))) throw new AdminError(`no role "${role}" in realm "${realm}"`);
+      await tq.insertApiToken(db, { id: token.id, userId: user.id, kind: "api", name: o.name, role, keyId, secretHash: hash, expiresAt });
+    },
+  );
   return { token: token.text, id: token.id, expiresAt };
 }
 

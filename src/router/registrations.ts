@@ -82,7 +82,10 @@ export class RealmRegistrations {
   /** A new session joined: register everything on it and start watching. */
   attach(session: WampSession): void {
     if (!guardDisclosure(session)) {
-      this.o.log.error({ realm: this.o.realm }, "cannot guard invocations against forwarded (spoofable) caller identities: autobahn changed");
+      this.o.log.error(
+        { realm: this.o.realm },
+        "cannot guard invocations against forwarded (spoofable) caller identities: autobahn changed",
+      );
     }
     this.session = session;
     for (const e of this.entries.values()) e.registration = null;

@@ -1,10 +1,18 @@
 import { newToken, TOKEN_ID, type TokenKeys } from "../auth/tokens/apiTokens.js";
+import { isPrintable } from "../auth/tokens/claims.js";
 import { AuthError } from "../errors/authErrors.js";
 import type { Logger } from "../log/logger.js";
 import type { Caller, Procedure } from "../router/link.js";
 import type { WampSession } from "../router/wamp.js";
 import type { Queryable, UserRow } from "../store/queries.js";
-import { countLiveTokens, insertApiToken, listTokens, revokeToken, tokenSessionKind, usersBySessionIdentity } from "../store/tokenQueries.js";
+import {
+  countLiveTokens,
+  insertApiToken,
+  listTokens,
+  revokeToken,
+  tokenSessionKind,
+  usersBySessionIdentity,
+} from "../store/tokenQueries.js";
 
 /** Registered by wamp-authd in every app realm; callers are sessions the authorizer let through. */
 export const DEVICE_PROCEDURES = {
@@ -51,7 +59,7 @@ export class DeviceTickets {
 
   private async issue(realm: string, args: unknown[], caller: Caller): Promise<Record<string, unknown>> {
     const label = args[0];
-    if (typeof label !== "string" || label.length === 0 || label.length > MAX_LABEL || !label.isWellFormed() || /[\u0000-\u001f\u007f]/.test(label)) {
+    if (typeof label !== "string" || label.length === 0 || label.length > MAX_LABEL || !isPrintable(label)) {
       throw callError(INVALID_ARGUMENT, `the first argument is the device label: 1 to ${MAX_LABEL} printable characters`);
     }
     const ttl = args[1] ?? this.o.ttlSeconds;
@@ -61,7 +69,8 @@ export class DeviceTickets {
     const { user, session } = await this.identify(realm, caller);
     // A ticket must not renew itself: only a session that proved a credential (or an IdP's JWT) may issue.
     const kind = await tokenSessionKind(this.o.db, session);
-    if (kind === "api" || kind === "device") throw callError(NOT_AUTHORIZED, "a session that logged in with an API token or device ticket cannot issue device tickets");
+    if (kind === "api" || kind === "device")
+      throw callError(NOT_AUTHORIZED, "a session that logged in with an API token or device ticket cannot issue device tickets");
     const keys = this.o.keys;
     if (!keys) throw callError("wamp.error.runtime_error", "device tickets are not enabled (no tokens.key configured)");
     if ((await countLiveTokens(this.o.db, user.id, "device")) >= this.o.maxPerUser) {
@@ -70,7 +79,16 @@ export class DeviceTickets {
     const token = newToken("device");
     const { keyId, hash } = keys.hash(token.id, token.secret);
     const expiresAt = new Date(Date.now() + ttl * 1000);
-    await insertApiToken(this.o.db, { id: token.id, userId: user.id, kind: "device", name: label, role: null, keyId, secretHash: hash, expiresAt });
+    await insertApiToken(this.o.db, {
+      id: token.id,
+      userId: user.id,
+      kind: "device",
+      name: label,
+      role: null,
+      keyId,
+      secretHash: hash,
+      expiresAt,
+    });
     this.o.log.info({ realm, authid: user.authid, token: token.id, expires: expiresAt.toISOString() }, "device ticket issued");
     return { token: token.text, id: token.id, label, expires_at: expiresAt.toISOString() };
   }
@@ -89,7 +107,8 @@ export class DeviceTickets {
 
   private async revoke(realm: string, args: unknown[], caller: Caller): Promise<Record<string, unknown>> {
     const id = args[0];
-    if (typeof id !== "string" || !TOKEN_ID.test(id)) throw callError(INVALID_ARGUMENT, "the first argument is the ticket's id (16 characters)");
+    if (typeof id !== "string" || !TOKEN_ID.test(id))
+      throw callError(INVALID_ARGUMENT, "the first argument is the ticket's id (16 characters)");
     const { user } = await this.identify(realm, caller);
     // Someone else's ticket and no ticket at all look the same.
     if (!(await revokeToken(this.o.db, user.id, "device", id))) throw callError("authd.error.no_such_token", "no such device ticket");

@@ -7,6 +7,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from "jose";
 
+/** The HMAC key (tokens.key) the token tests give the service and the CLI. */
+export const TOKENS_KEY = `t1:${"ab".repeat(32)}`;
+
 export interface SigningKey {
   kid: string;
   alg: "RS256" | "ES256";
@@ -35,7 +38,6 @@ export interface Idp {
 }
 
 export async function startIdp(issuer = "https://idp.test/realms/corp"): Promise<Idp> {
-  let server: Server;
   const idp: Idp = {
     url: "",
     issuer,
@@ -52,7 +54,7 @@ export async function startIdp(issuer = "https://idp.test/realms/corp"): Promise
     },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
-  server = createServer((req, res) => {
+  const server: Server = createServer((req, res) => {
     if (req.url !== "/jwks") {
       res.writeHead(404).end();
       return;

@@ -9,10 +9,9 @@ import { after, before, describe, it } from "node:test";
 import type { Service } from "../../src/service.js";
 import { abortOf, connect, type Joined } from "../helpers/client.js";
 import { cliEnv, cliOk, runCli } from "../helpers/cli.js";
+import { TOKENS_KEY } from "../helpers/idp.js";
 import { abortOf as pyAbortOf, pyLogin, welcomeOf } from "../helpers/pyClient.js";
 import { startStack, type Stack } from "../helpers/stack.js";
-
-export const TOKENS_KEY = `t1:${"ab".repeat(32)}`;
 
 const tokenLogin = (url: string, realm: string, token: string, authid?: string): Promise<Joined> =>
   connect({ url, realm, authmethods: ["ticket"], ...(authid ? { authid } : {}), onchallenge: () => token });
@@ -87,7 +86,11 @@ describe("API tokens through Crossbar", () => {
       [secret],
     );
     assert.equal(rows[0]!.n, 0, "only a hash is stored");
-    assert.equal((await runCli(["tokens", "create", "app", "alice", "--name", "ci"], { env })).code, 1, "names are unique among live tokens");
+    assert.equal(
+      (await runCli(["tokens", "create", "app", "alice", "--name", "ci"], { env })).code,
+      1,
+      "names are unique among live tokens",
+    );
   });
 
   it("logs in with autobahn-js and autobahn-python, with or without the authid; a --role token gets that role", async () => {
@@ -99,7 +102,9 @@ describe("API tokens through Crossbar", () => {
       c.close();
     }
     for (const authid of [undefined, "alice"]) {
-      const w = welcomeOf(await pyLogin({ url: stack.wsUrl, realm: "app", authmethod: "ticket", ticket: token, ...(authid ? { authid } : {}) }));
+      const w = welcomeOf(
+        await pyLogin({ url: stack.wsUrl, realm: "app", authmethod: "ticket", ticket: token, ...(authid ? { authid } : {}) }),
+      );
       assert.equal(w.authid, "alice");
     }
     const reader = await create("alice", "--name", "ro", "--role", "reader");
@@ -131,7 +136,13 @@ describe("API tokens through Crossbar", () => {
     const b = await create("alice", "--name", "revoke-b");
     const withA = [await tokenLogin(stack.wsUrl, "app", a), await tokenLogin(stack.wsUrl, "app", a, "alice")];
     const withB = await tokenLogin(stack.wsUrl, "app", b);
-    const withPassword = await connect({ url: stack.wsUrl, realm: "app", authmethods: ["ticket"], authid: "alice", onchallenge: () => "alice-pw" });
+    const withPassword = await connect({
+      url: stack.wsUrl,
+      realm: "app",
+      authmethods: ["ticket"],
+      authid: "alice",
+      onchallenge: () => "alice-pw",
+    });
     await cli("tokens", "revoke", "app", "alice", "revoke-a");
     for (const c of withA) assert.equal((await closedWithin(c, 3000)).details.reason, "wamp.close.logout");
     await new Promise((r) => setTimeout(r, 700));

@@ -93,7 +93,9 @@ describe("JWT logins through Crossbar", () => {
     const w = welcomeOf(await pyLogin({ url: stack.wsUrl, realm: "app", authmethod: "ticket", ticket: token }));
     assert.equal(w.authid, "alice");
     assert.equal(w.authrole, "user");
-    const bad = pyAbortOf(await pyLogin({ url: stack.wsUrl, realm: "app", authmethod: "ticket", ticket: tamper(token, (c) => ({ ...c, sub: "bob" })) }));
+    const bad = pyAbortOf(
+      await pyLogin({ url: stack.wsUrl, realm: "app", authmethod: "ticket", ticket: tamper(token, (c) => ({ ...c, sub: "bob" })) }),
+    );
     assert.equal(bad.abort, "wamp.error.not_authorized");
     assert.equal(bad.message, "authentication failed");
   });
@@ -106,7 +108,12 @@ describe("JWT logins through Crossbar", () => {
       ["not yet valid", await idp.sign(key, good, { notBefore: now + 600 })],
       ["wrong aud", await idp.sign(key, { ...good, aud: "other" })],
       ["wrong iss", await idp.sign(key, { ...good, iss: "https://evil.test/" })],
-      ["no exp", await new SignJWT({ ...good, iss: idp.issuer, aud: "wamp" }).setProtectedHeader({ alg: "RS256", kid: key.kid }).sign(key.privateKey)],
+      [
+        "no exp",
+        await new SignJWT({ ...good, iss: idp.issuer, aud: "wamp" })
+          .setProtectedHeader({ alg: "RS256", kid: key.kid })
+          .sign(key.privateKey),
+      ],
       ["alg none", unsecuredJwt({ ...good, iss: idp.issuer, aud: "wamp", exp: now + 300 })],
       ["HS256 with the RSA public key", hs256Jwt({ ...good, iss: idp.issuer, aud: "wamp", exp: now + 300 }, key.publicPem, key.kid)],
       ["HS256 with the JWK modulus", hs256Jwt({ ...good, iss: idp.issuer, aud: "wamp", exp: now + 300 }, key.publicJwk.n!, key.kid)],
@@ -127,7 +134,17 @@ describe("JWT logins through Crossbar", () => {
       [cases.length],
     );
     const reasons = rows.map((r) => r.reason).join("\n");
-    for (const r of ["ERR_JWT_EXPIRED", "nbf", "aud", "iss", "ERR_JOSE_ALG_NOT_ALLOWED", "ERR_JWKS_NO_MATCHING_KEY", "ERR_JWS_SIGNATURE_VERIFICATION_FAILED", "ticket too long", "unknown subject"]) {
+    for (const r of [
+      "ERR_JWT_EXPIRED",
+      "nbf",
+      "aud",
+      "iss",
+      "ERR_JOSE_ALG_NOT_ALLOWED",
+      "ERR_JWKS_NO_MATCHING_KEY",
+      "ERR_JWS_SIGNATURE_VERIFICATION_FAILED",
+      "ticket too long",
+      "unknown subject",
+    ]) {
       assert.match(reasons, new RegExp(r), `audited reason ${r}`);
     }
   });
@@ -135,7 +152,8 @@ describe("JWT logins through Crossbar", () => {
   it("an unknown kid refetches the JWKS at most once per cooldown; a rotated key works live", async () => {
     await new Promise((r) => setTimeout(r, 1600)); // past the cooldown of earlier tests
     const before = idp.requests;
-    for (let i = 0; i < 6; i++) await denied(jwtLogin(stack.wsUrl, "app", await idp.sign(key, claims("alice"), { kid: `made-up-${i}` })), "made-up kid");
+    for (let i = 0; i < 6; i++)
+      await denied(jwtLogin(stack.wsUrl, "app", await idp.sign(key, claims("alice"), { kid: `made-up-${i}` })), "made-up kid");
     assert.ok(idp.requests - before <= 1, `${idp.requests - before} JWKS requests for 6 unknown kids within the cooldown`);
 
     await new Promise((r) => setTimeout(r, 1600));
@@ -201,9 +219,30 @@ describe("JWT logins through Crossbar", () => {
   });
 
   it("no reserved role from a token: the CLI refuses trusted, the store refuses the service's role", async () => {
-    const trusted = await runCli(["issuers", "add", "app", "evil", "--jwks-url", idp.url, "--iss", "x", "--aud", "wamp", "--role-claim", "r", "--role-map", "a=trusted"], { env });
+    const trusted = await runCli(
+      [
+        "issuers",
+        "add",
+        "app",
+        "evil",
+        "--jwks-url",
+        idp.url,
+        "--iss",
+        "x",
+        "--aud",
+        "wamp",
+        "--role-claim",
+        "r",
+        "--role-map",
+        "a=trusted",
+      ],
+      { env },
+    );
     assert.equal(trusted.code, 1);
-    const service = await runCli(["issuers", "add", "app", "evil", "--jwks-url", idp.url, "--iss", "x", "--aud", "wamp", "--default-role", "authd"], { env });
+    const service = await runCli(
+      ["issuers", "add", "app", "evil", "--jwks-url", idp.url, "--iss", "x", "--aud", "wamp", "--default-role", "authd"],
+      { env },
+    );
     assert.equal(service.code, 1);
     assert.match(service.stderr, /rejected by the store/);
     await assert.rejects(
@@ -221,7 +260,21 @@ describe("JWT logins through Crossbar", () => {
     writeFileSync(secretFile, secret + "\n");
     await cli("realms", "add", "hmac");
     await cli("roles", "add", "hmac", "user");
-    await cli("issuers", "add", "hmac", "svc", "--secret-file", secretFile, "--iss", "svc", "--aud", "wamp", "--default-role", "user", "--provision");
+    await cli(
+      "issuers",
+      "add",
+      "hmac",
+      "svc",
+      "--secret-file",
+      secretFile,
+      "--iss",
+      "svc",
+      "--aud",
+      "wamp",
+      "--default-role",
+      "user",
+      "--provision",
+    );
     const now = Math.floor(Date.now() / 1000);
     const c = await jwtLogin(stack.wsUrl, "hmac", hs256Jwt({ sub: "newbie", iss: "svc", aud: "wamp", exp: now + 60 }, secret));
     assert.equal(c.welcome.authid, "newbie");
@@ -229,7 +282,20 @@ describe("JWT logins through Crossbar", () => {
     c.close();
     const users = await cli("users", "list", "hmac", "--json");
     assert.match(users, /"newbie"/, "the unknown subject was provisioned");
-    await denied(jwtLogin(stack.wsUrl, "hmac", hs256Jwt({ sub: "newbie", iss: "svc", aud: "wamp", exp: now + 60 }, "t".repeat(40))), "other secret");
-    await denied(jwtLogin(stack.wsUrl, "hmac", await new SignJWT({ sub: "newbie", iss: "svc", aud: "wamp" }).setProtectedHeader({ alg: "RS256" }).setExpirationTime(now + 60).sign((await signingKey("RS256")).privateKey)), "RS256 to an HMAC issuer");
+    await denied(
+      jwtLogin(stack.wsUrl, "hmac", hs256Jwt({ sub: "newbie", iss: "svc", aud: "wamp", exp: now + 60 }, "t".repeat(40))),
+      "other secret",
+    );
+    await denied(
+      jwtLogin(
+        stack.wsUrl,
+        "hmac",
+        await new SignJWT({ sub: "newbie", iss: "svc", aud: "wamp" })
+          .setProtectedHeader({ alg: "RS256" })
+          .setExpirationTime(now + 60)
+          .sign((await signingKey("RS256")).privateKey),
+      ),
+      "RS256 to an HMAC issuer",
+    );
   });
 });

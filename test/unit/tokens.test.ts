@@ -143,10 +143,9 @@ describe("JWT claims → session", () => {
     assert.equal(realmFrom({ tenant: "app2" }, rules), "app2");
     assert.equal(realmFrom({ tenant: "app2" }, { realmClaim: null }), null);
     assert.throws(() => realmFrom({}, rules), ClaimError);
-    const payload = JSON.parse('{"email": "a@x", "https://example.com/team": "blue", "secret": 1, "__proto__": {"polluted": true}}') as Record<
-      string,
-      unknown
-    >;
+    const payload = JSON.parse(
+      '{"email": "a@x", "https://example.com/team": "blue", "secret": 1, "__proto__": {"polluted": true}}',
+    ) as Record<string, unknown>;
     const extra = extraFrom(payload, rules);
     assert.deepEqual(Object.keys(extra).sort(), ["__proto__", "email", "https://example.com/team"]);
     assert.equal((extra as { polluted?: unknown }).polluted, undefined);
@@ -180,7 +179,8 @@ describe("issuer options (CLI)", () => {
   it("JWKS URLs: https, or http on loopback only", () => {
     assert.equal(jwksUrl("https://idp.example.com/jwks"), "https://idp.example.com/jwks");
     assert.equal(jwksUrl("http://127.0.0.1:8080/jwks"), "http://127.0.0.1:8080/jwks");
-    for (const bad of ["http://idp.example.com/jwks", "ftp://x/y", "nonsense", "http://10.0.0.1/jwks"]) assert.throws(() => jwksUrl(bad), AdminError, bad);
+    for (const bad of ["http://idp.example.com/jwks", "ftp://x/y", "nonsense", "http://10.0.0.1/jwks"])
+      assert.throws(() => jwksUrl(bad), AdminError, bad);
   });
 
   it("leeway and role map entries", () => {

@@ -68,7 +68,7 @@ export class IssuerRegistry {
       const issuer = old && old.row.updated_at.getTime() === row.updated_at.getTime() ? old : this.create(row);
       byId.set(row.id, issuer);
       let realm = byRealm.get(row.realm);
-      if (!realm) byRealm.set(row.realm, (realm = new Map()));
+      if (!realm) byRealm.set(row.realm, (realm = new Map<string, Issuer>()));
       realm.set(row.iss, issuer);
     }
     for (const [id, issuer] of this.byId) if (byId.get(id) !== issuer) issuer.keys.stop();
@@ -83,7 +83,8 @@ export class IssuerRegistry {
       ...this.o.keys,
       onLoad: (ok) => {
         this.o.onKeyLoad?.(label, ok);
-        if (!ok) this.o.log.warn({ issuer: label, error: keys.status().lastError }, "loading an issuer's keys failed; keeping the last good keys");
+        if (!ok)
+          this.o.log.warn({ issuer: label, error: keys.status().lastError }, "loading an issuer's keys failed; keeping the last good keys");
       },
     };
     const keys: KeySource = row.secret_file

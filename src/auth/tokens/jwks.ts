@@ -6,7 +6,14 @@
  * of made-up kids cannot turn into a flood of requests to the identity provider.
  */
 import { readFile, stat } from "node:fs/promises";
-import { createLocalJWKSet, type CompactJWSHeaderParameters, type CryptoKey, type FlattenedJWSInput, type JSONWebKeySet, type JWK } from "jose";
+import {
+  createLocalJWKSet,
+  type CompactJWSHeaderParameters,
+  type CryptoKey,
+  type FlattenedJWSInput,
+  type JSONWebKeySet,
+  type JWK,
+} from "jose";
 import { AuthdError } from "../../errors/base.js";
 
 export class KeySourceError extends AuthdError {
@@ -62,7 +69,7 @@ export function parseJwks(text: string): JSONWebKeySet {
   }
   const keys = typeof doc === "object" && doc !== null ? (doc as { keys?: unknown }).keys : undefined;
   if (!Array.isArray(keys)) throw new KeySourceError('the JWKS has no "keys" array');
-  const usable = keys.filter(
+  const usable = (keys as unknown[]).filter(
     (k): k is JWK =>
       typeof k === "object" &&
       k !== null &&
@@ -89,7 +96,7 @@ async function fetchText(url: string, timeoutMs: number): Promise<string> {
   if (!res.body) throw new KeySourceError("empty response");
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of res.body) {
+  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
     size += chunk.length;
     if (size > MAX_JWKS_BYTES) throw new KeySourceError(`response larger than ${MAX_JWKS_BYTES} bytes`);
     chunks.push(chunk);

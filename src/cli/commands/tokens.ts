@@ -4,7 +4,13 @@ import { withAdmin, type GlobalOptions } from "../context.js";
 import { isoOrDash, printJson, printTable, warn } from "../io.js";
 
 const g = (cmd: Command) => cmd.optsWithGlobals<GlobalOptions>();
-const list = (v: string, prev: string[] = []) => [...prev, ...v.split(",").map((s) => s.trim()).filter(Boolean)];
+const list = (v: string, prev: string[] = []) => [
+  ...prev,
+  ...v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
 const repeat = (v: string, prev: string[] = []) => [...prev, v];
 
 interface IssuerFlags {
@@ -84,7 +90,9 @@ export function registerTokens(program: Command): void {
           r.iss,
           r.audiences.join(","),
           r.jwks_url ?? (r.jwks_file ? `file:${r.jwks_file}` : `secret:${r.secret_file ?? ""}`),
-          r.role_claim ? `${r.role_claim} (${r.role_map.length} mapped, default ${r.default_role ?? "deny"})` : (r.default_role ?? "user's"),
+          r.role_claim
+            ? `${r.role_claim} (${r.role_map.length} mapped, default ${r.default_role ?? "deny"})`
+            : (r.default_role ?? "user's"),
           r.provision ? "yes" : "no",
         ]),
       );
@@ -111,7 +119,9 @@ export function registerTokens(program: Command): void {
       const t = await withAdmin(g(c), (ctx) => tokens.createToken(ctx, realm, authid, o));
       if (o.json) return printJson({ token: t.token, id: t.id, expires_at: t.expiresAt.toISOString() });
       process.stdout.write(`${t.token}\n`);
-      process.stderr.write(`token ${t.id} for ${authid} in realm ${realm}, expires ${t.expiresAt.toISOString()}: store it now, it is not shown again\n`);
+      process.stderr.write(
+        `token ${t.id} for ${authid} in realm ${realm}, expires ${t.expiresAt.toISOString()}: store it now, it is not shown again\n`,
+      );
     });
 
   cmd
