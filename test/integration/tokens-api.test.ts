@@ -163,6 +163,22 @@ describe("API tokens through Crossbar", () => {
     await denied(tokenLogin(stack.wsUrl, "app", token), "expired token");
   });
 
+  it("rows of sessions that ended on their own are forgotten by comparing with wamp.session.list", async () => {
+    const token = await create("alice", "--name", "reconcile");
+    const live = await tokenLogin(stack.wsUrl, "app", token);
+    await stack.store.pool.query(
+      `INSERT INTO authd.token_sessions (session_id, realm, authid, kind, expires_at, created_at)
+       VALUES (4242, 'app', 'alice', 'api', now() + interval '1 day', now() - interval '1 hour')`,
+    );
+    await stack.store.pool.query("UPDATE authd.token_sessions SET created_at = now() - interval '1 hour' WHERE kind = 'api'");
+    await stack.service!.tokenSessions.reconcile();
+    const { rows } = await stack.store.pool.query<{ session_id: string }>("SELECT session_id::text FROM authd.token_sessions");
+    const ids = rows.map((r) => Number(r.session_id));
+    assert.ok(!ids.includes(4242), "the ended session's row is gone");
+    assert.ok(ids.includes(live.session.id!), "the live session's row stays");
+    live.close();
+  });
+
   it("two instances: logins through both, and both honour a revocation", { timeout: 60_000 }, async () => {
     const second = await stack.startService();
     await stack.ready(second);

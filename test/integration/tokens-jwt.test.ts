@@ -298,4 +298,60 @@ describe("JWT logins through Crossbar", () => {
       "RS256 to an HMAC issuer",
     );
   });
+
+  it("a realm taken from a claim: that realm must trust the same iss, and its issuer's rules apply", async () => {
+    const idp2 = await startIdp("https://idp2.test/");
+    const k2 = await signingKey("ES256");
+    idp2.keys = [k2];
+    try {
+      for (const realm of ["app", "hmac"]) {
+        await cli(
+          "issuers",
+          "add",
+          realm,
+          "multi",
+          "--jwks-url",
+          idp2.url,
+          "--iss",
+          idp2.issuer,
+          "--aud",
+          "wamp",
+          "--realm-claim",
+          "tenant",
+          "--default-role",
+          "user",
+        );
+      }
+      const c = await jwtLogin(stack.wsUrl, "app", await idp2.sign(k2, { sub: "newbie", tenant: "hmac" }));
+      assert.equal(c.welcome.authid, "newbie");
+      assert.equal(c.welcome.realm, "hmac");
+      c.close();
+      const rows = await stack.store.pool.query<{ realm: string }>(
+        "SELECT realm FROM authd.audit WHERE kind = 'login' AND outcome = 'allow' ORDER BY id DESC LIMIT 1",
+      );
+      assert.equal(rows.rows[0]!.realm, "app", "the client asked for app");
+      const { rows: moved } = await stack.store.pool.query<{ to: string }>(
+        "SELECT detail->>'to' AS to FROM authd.audit WHERE kind = 'login' AND outcome = 'allow' ORDER BY id DESC LIMIT 1",
+      );
+      assert.equal(moved[0]!.to, "hmac", "and landed in the realm the claim names");
+      await denied(
+        jwtLogin(stack.wsUrl, "app", await idp2.sign(k2, { sub: "newbie", tenant: "nowhere" })),
+        "a realm that does not trust the iss",
+      );
+      await denied(jwtLogin(stack.wsUrl, "app", await idp2.sign(k2, { sub: "alice" })), "no realm claim");
+    } finally {
+      await idp2.close();
+    }
+  });
+
+  it("removing an issuer closes the sessions its tokens opened", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const c = await jwtLogin(stack.wsUrl, "hmac", hs256Jwt({ sub: "newbie", iss: "svc", aud: "wamp", exp: now + 600 }, "s".repeat(40)));
+    await cli("issuers", "remove", "hmac", "svc");
+    assert.equal((await closedWithin(c, 3000)).details.reason, "wamp.close.logout");
+    await denied(
+      jwtLogin(stack.wsUrl, "hmac", hs256Jwt({ sub: "newbie", iss: "svc", aud: "wamp", exp: now + 600 }, "s".repeat(40))),
+      "removed issuer",
+    );
+  });
 });
