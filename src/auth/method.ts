@@ -14,6 +14,8 @@ export interface TokenBinding {
   tokenId: string | null;
   issuerId: number | null;
   jti: string | null;
+  /** The token session is already recorded (the JWT lookup does it in the same statement). */
+  recorded?: boolean;
 }
 
 /** Who the router should let in. `answer` carries method-specific keys (secret, pubkey, SCRAM fields). */

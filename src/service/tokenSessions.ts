@@ -53,16 +53,18 @@ export class TokenSessions {
     if (!t) return;
     const sessionId = req.details.session;
     if (sessionId === null) throw deny("token login without a session id to bind its expiry to");
-    const recorded = await insertTokenSession(this.o.db, {
-      sessionId,
-      realm: p.realm,
-      authid: p.authid,
-      kind: t.kind,
-      tokenId: t.tokenId,
-      issuerId: t.issuerId,
-      jti: t.jti,
-      expiresAt: t.expiresAt,
-    });
+    const recorded =
+      t.recorded ||
+      (await insertTokenSession(this.o.db, {
+        sessionId,
+        realm: p.realm,
+        authid: p.authid,
+        kind: t.kind,
+        tokenId: t.tokenId,
+        issuerId: t.issuerId,
+        jti: t.jti,
+        expiresAt: t.expiresAt,
+      }));
     if (!recorded) throw deny("token revoked during the login");
     const delay = t.expiresAt.getTime() - Date.now();
     if (delay <= MAX_TIMER_MS && !this.stopped) {

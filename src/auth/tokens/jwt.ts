@@ -89,7 +89,7 @@ export class JwtVerifier {
       throw deny(`jwt: ${joseReason(err)} (issuer ${issuer.label})`);
     }
     try {
-      return await this.principal(payload, issuer);
+      return await this.principal(payload, issuer, req.details.session);
     } catch (err) {
       if (err instanceof ClaimError) throw deny(`jwt: ${err.message} (issuer ${issuer.label})`);
       throw err;
@@ -104,7 +104,11 @@ export class JwtVerifier {
     }
   }
 
-  private async principal(payload: JWTPayload, issuer: Issuer): Promise<{ principal: Principal; subject: string }> {
+  private async principal(
+    payload: JWTPayload,
+    issuer: Issuer,
+    sessionId: number | null,
+  ): Promise<{ principal: Principal; subject: string }> {
     const { row, rules } = issuer;
     // The verified payload must name the realm whose issuer verified it.
     const realm = row.realm;
@@ -112,7 +116,12 @@ export class JwtVerifier {
     const authid = authidFrom(payload, rules);
     const mapped = roleFrom(payload, rules);
     const jti = typeof payload.jti === "string" && payload.jti.length > 0 && payload.jti.length <= 255 ? payload.jti : null;
-    const found = await findJwtUser(this.db, realm, authid, row.id, jti);
+    // exp is required and numeric (jose checked it): access ends when the token stops being valid.
+    const expiresAt = new Date(((payload.exp as number) + row.leeway_s) * 1000);
+    // The session is recorded with the lookup. Should a later check deny the login (a role missing from
+    // the realm), the row names a session that never joins and is forgotten by the reconciliation.
+    const bind = sessionId === null ? null : { sessionId, expiresAt, realm: rules.realmClaim ? realm : null };
+    const found = await findJwtUser(this.db, realm, authid, row.id, jti, bind);
     if (found.jtiRevoked) throw deny(`jwt: jti revoked (issuer ${issuer.label})`);
     let user = found.user;
     if (!user) {
@@ -124,14 +133,12 @@ export class JwtVerifier {
     }
     if (user.disabled) throw deny("user disabled");
     const base = principalOf(user);
-    // exp is required and numeric (jose checked it): access ends when the token stops being valid.
-    const expiresAt = new Date(((payload.exp as number) + row.leeway_s) * 1000);
     const principal: Principal = {
       ...base,
       role: mapped ?? user.role,
       realm: rules.realmClaim ? realm : base.realm,
       extra: { ...user.extra, ...extraFrom(payload, rules) },
-      token: { kind: "jwt", expiresAt, tokenId: null, issuerId: row.id, jti },
+      token: { kind: "jwt", expiresAt, tokenId: null, issuerId: row.id, jti, recorded: found.bound },
     };
     return { principal, subject: authid };
   }
