@@ -5,7 +5,14 @@ import type { Logger } from "../log/logger.js";
 import type { SessionRevoker } from "../router/revoker.js";
 import type { WampSession } from "../router/wamp.js";
 import type { Queryable } from "../store/queries.js";
-import { claimDueSessions, deleteTokenSessions, forgetEndedSessions, insertTokenSession, type DueSession } from "../store/tokenQueries.js";
+import {
+  claimDueSessions,
+  deleteTokenSessions,
+  expireRevokedSessions,
+  forgetEndedSessions,
+  insertTokenSession,
+  type DueSession,
+} from "../store/tokenQueries.js";
 
 export interface TokenSessionsOptions {
   db: Queryable;
@@ -149,8 +156,16 @@ export class TokenSessions {
     return r === "killed";
   }
 
-  /** Forgets rows of sessions that ended on their own (they would otherwise wait for their expiry). */
+  /**
+   * Forgets rows of sessions that ended on their own (they would otherwise wait for their expiry), and
+   * ends sessions whose login raced a revocation of its token.
+   */
   async reconcile(): Promise<void> {
+    try {
+      if ((await expireRevokedSessions(this.o.db)) > 0) this.sweepNow();
+    } catch (err) {
+      this.o.log.warn({ err }, "checking token sessions against revocations failed");
+    }
     for (const realm of this.o.realms()) {
       const session = this.o.session(realm);
       if (!session) continue;

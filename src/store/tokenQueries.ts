@@ -354,6 +354,20 @@ export async function deleteTokenSessions(db: Queryable, ids: number[]): Promise
   await db.query("DELETE FROM authd.token_sessions WHERE session_id = ANY($1::bigint[])", [ids]);
 }
 
+/**
+ * Makes due the sessions of revoked tokens and jtis that are not yet: the store's triggers do it when
+ * the revocation happens, this catches a login that recorded its session concurrently with it.
+ */
+export async function expireRevokedSessions(db: Queryable): Promise<number> {
+  const { rowCount } = await db.query(
+    `UPDATE authd.token_sessions s SET expires_at = now(), end_reason = 'token revoked'
+      WHERE s.expires_at > now()
+        AND (EXISTS (SELECT 1 FROM authd.api_tokens t WHERE t.id = s.token_id AND t.revoked_at IS NOT NULL)
+          OR EXISTS (SELECT 1 FROM authd.revoked_jtis j WHERE j.issuer_id = s.issuer_id AND j.jti = s.jti))`,
+  );
+  return rowCount ?? 0;
+}
+
 /** Forgets sessions of `realm` older than `graceMs` that the router no longer has. */
 export async function forgetEndedSessions(db: Queryable, realm: string, live: number[], graceMs: number): Promise<number> {
   const { rowCount } = await db.query(

@@ -177,6 +177,20 @@ describe("API tokens through Crossbar", () => {
     assert.ok(!ids.includes(4242), "the ended session's row is gone");
     assert.ok(ids.includes(live.session.id!), "the live session's row stays");
     live.close();
+    // A login that recorded its session while its token was being revoked: the same pass ends it.
+    const raced = await create("alice", "--name", "raced");
+    const id = raced.slice(10, 26);
+    await cli("tokens", "revoke", "app", "alice", id);
+    await stack.store.pool.query(
+      `INSERT INTO authd.token_sessions (session_id, realm, authid, kind, token_id, expires_at)
+       VALUES (4343, 'app', 'alice', 'api', $1, now() + interval '1 day')`,
+      [id],
+    );
+    await stack.service!.tokenSessions.reconcile();
+    const { rows: r2 } = await stack.store.pool.query<{ due: boolean; end_reason: string }>(
+      "SELECT expires_at <= now() AS due, end_reason FROM authd.token_sessions WHERE session_id = 4343",
+    );
+    assert.deepEqual(r2[0], { due: true, end_reason: "token revoked" });
   });
 
   it("two instances: logins through both, and both honour a revocation", { timeout: 60_000 }, async () => {
