@@ -86,6 +86,11 @@ describe("API tokens through Crossbar", () => {
       [secret],
     );
     assert.equal(rows[0]!.n, 0, "only a hash is stored");
+    const audit = await stack.store.pool.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM authd.audit WHERE audit::text LIKE '%' || $1 || '%'",
+      [secret],
+    );
+    assert.equal(audit.rows[0]!.n, 0, "no audit row holds the secret");
     assert.equal(
       (await runCli(["tokens", "create", "app", "alice", "--name", "ci"], { env })).code,
       1,

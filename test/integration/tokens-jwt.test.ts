@@ -134,6 +134,9 @@ describe("JWT logins through Crossbar", () => {
       [cases.length],
     );
     const reasons = rows.map((r) => r.reason).join("\n");
+    const signature = cases[0]![1].split(".")[2]!;
+    const leaked = await stack.store.pool.query("SELECT 1 FROM authd.audit WHERE audit::text LIKE '%' || $1 || '%'", [signature]);
+    assert.equal(leaked.rows.length, 0, "no audit row holds a token");
     for (const r of [
       "ERR_JWT_EXPIRED",
       "nbf",
