@@ -208,7 +208,7 @@ export class Service {
       configured: config.router.realms,
       procedures: (realm) => [
         { uri: p.authorize, callers: "router", handler: (args) => authorizer.authorize(realm, args) },
-        ...this.devices.procedures(realm),
+        ...(config.tokens.deviceTickets ? this.devices.procedures(realm) : []),
       ],
     });
     await this.realms.start();

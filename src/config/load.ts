@@ -41,6 +41,7 @@ export interface Config {
     maxTicketLength: number;
     keyFile: string;
     key: string;
+    deviceTickets: boolean;
     deviceTtlSeconds: number;
     deviceMaxPerUser: number;
     lastUsedIntervalMs: number;

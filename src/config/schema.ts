@@ -252,6 +252,12 @@ export const schema = {
       env: "AUTHD_TOKENS_KEY",
       sensitive: true,
     },
+    deviceTickets: {
+      doc: "Register authd.tokens.issue/list/revoke (device tickets) in every app realm; the service role then needs register permission on the authd.tokens. prefix there (false: not registered, e.g. for a router config not updated yet).",
+      format: "strict-boolean",
+      default: true,
+      env: "AUTHD_TOKENS_DEVICE_TICKETS",
+    },
     deviceTtlSeconds: {
       doc: "Lifetime of a device ticket issued by authd.tokens.issue (a caller may ask for less).",
       format: "positive-int",

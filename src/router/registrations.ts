@@ -69,6 +69,11 @@ export class RealmRegistrations {
     return true;
   }
 
+  /** The procedure URIs this realm serves (registered or about to be). */
+  get uris(): string[] {
+    return [...this.entries.keys()];
+  }
+
   /** Live registrations (for a graceful stop). */
   get registrations(): WampRegistration[] {
     return [...this.entries.values()].flatMap((e) => (e.registration ? [e.registration] : []));

@@ -217,4 +217,12 @@ describe("device tickets (authd.tokens.*) through Crossbar", () => {
       await cli("realms", "anonymous", "app", "--deny");
     }
   });
+
+  it("tokens.deviceTickets false: an instance does not register the device ticket procedures", async () => {
+    const second = await stack.startService({ tokens: { deviceTickets: false } });
+    await stack.ready(second);
+    assert.ok(stack.service!.link.procedures("app").includes("authd.tokens.issue"), "the default instance serves them");
+    assert.deepEqual(second.link.procedures("app"), ["authd.authorize"], "the other one only the authorizer");
+    await second.stop();
+  });
 });
