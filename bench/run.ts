@@ -31,6 +31,7 @@ import {
 } from "./crossbarBench.js";
 import { runMatcherBench, type MatcherRow } from "./matcherBench.js";
 import { runScaleBench, type ScaleResult } from "./scaleBench.js";
+import { runTokenBench, type TokenBenchResult } from "./tokenBench.js";
 
 const quick = process.argv.includes("--quick");
 const only =
@@ -50,6 +51,7 @@ const P = quick
       burst: { logins: 2000, freshLimitMs: 60_000 },
       users: 100_000,
       lookups: 1000,
+      tokens: { concurrency: 8, rounds: 3, roundMs: 2000, warmupMs: 1000, inProcessRuns: 2000 },
     }
   : {
       clientsPerRole: 2,
@@ -61,6 +63,7 @@ const P = quick
       burst: { logins: 2000, freshLimitMs: 60_000 },
       users: 1_000_000,
       lookups: 5000,
+      tokens: { concurrency: 8, rounds: 6, roundMs: 3000, warmupMs: 1500, inProcessRuns: 10_000 },
     };
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -87,6 +90,7 @@ async function main(): Promise<void> {
   let storm: StormResult[] = [];
   let burst: BurstResult[] = [];
   let scale: ScaleResult | null = null;
+  let tokens: TokenBenchResult | null = null;
 
   if (wants("matcher")) {
     note("matcher alone (in process)");
@@ -139,11 +143,39 @@ async function main(): Promise<void> {
     await db.drop();
   }
 
-  const rows = tableRows(matcher, calls, storm, scale, burst);
+  if (wants("tokens")) {
+    note(
+      `tokens: JWT and API token logins vs Crossbar's static ticket logins, ${P.tokens.rounds} interleaved rounds of ${P.tokens.roundMs} ms`,
+    );
+    const tdb = await createDatabase(server.adminUrl, "authd_tokbench");
+    const tpool = createPool(tdb.url, log, 4);
+    try {
+      await migrate(tpool, log);
+      tokens = await runTokenBench(tpool, tdb.url, P.tokens);
+    } finally {
+      await tpool.end();
+      await tdb.drop();
+    }
+  }
+
+  const rows = [...tableRows(matcher, calls, storm, scale, burst), ...tokenRows(tokens)];
   const machine = machineInfo();
   const seconds = (Date.now() - started) / 1000;
   print(rows, machine, seconds);
-  const out = { when: new Date(started).toISOString(), quick, seconds, machine, params: P, rows, matcher, calls, storm, burst, scale };
+  const out = {
+    when: new Date(started).toISOString(),
+    quick,
+    seconds,
+    machine,
+    params: P,
+    rows,
+    matcher,
+    calls,
+    storm,
+    burst,
+    scale,
+    tokens,
+  };
   mkdirSync(resultsDir, { recursive: true });
   const stamp = new Date(started).toISOString().replace(/[:.]/g, "-");
   const json = JSON.stringify(out, null, 2) + "\n";
@@ -342,6 +374,39 @@ function tableRows(
       result: `${b.unavailable} unavailable${other}, answered in ${f(b.burstSeconds, 1)} s; fresh login ${fresh} after the last answer; p50/p99: authorized call during the burst (${b.call.calls} calls); service peak RSS ${mb(b.servicePeakRss)}`,
       target: "fresh login <= 2 s",
       met: Number.isFinite(b.freshLoginMs) && b.freshLoginMs <= 2000,
+    });
+  }
+  return rows;
+}
+
+function tokenRows(t: TokenBenchResult | null): Row[] {
+  if (!t) return [];
+  const rows: Row[] = [];
+  for (const s of t.scenarios) {
+    const cpu = s.cpuUsPerLogin;
+    const perLogin = `CPU/login µs: crossbar ${cpu.crossbar}, authd ${cpu.service}, postgres ${cpu.postgres}, clients ${cpu.clients}`;
+    const ratio = s.key === "jwt" ? t.jwtRatio : s.key === "api" ? t.apiRatio : null;
+    rows.push({
+      id: s.key === "static" ? "7" : s.key === "jwt" ? "7j" : "7a",
+      what: s.title,
+      throughput: `${f(s.loginsPerSec)} logins/s`,
+      p50: ms(s.p50ms),
+      p99: ms(s.p99ms),
+      result: `${ratio === null ? "" : `${f(ratio, 3)} of (7); `}${perLogin}${s.errors ? `; ${s.errors} errors` : ""}`,
+      target: s.key === "jwt" ? ">= 0.80 of (7)" : "",
+      met: s.key === "jwt" ? t.jwtRatio >= 0.8 : null,
+    });
+  }
+  for (const r of t.inProcess) {
+    rows.push({
+      id: "7v",
+      what: r.what,
+      throughput: `${f(r.perSec)}/s`,
+      p50: us(r.p50us),
+      p99: us(r.p99us),
+      result: "",
+      target: "",
+      met: null,
     });
   }
   return rows;

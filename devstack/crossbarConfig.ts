@@ -10,7 +10,8 @@
  *   (dynamic `tls` plus the same methods);
  * - any `extraTransports`, appended verbatim.
  *
- * The service role gets static permissions in every realm: `register` on its procedure, `call` and
+ * The service role gets static permissions in every realm: `register` on its procedure (and in app
+ * realms on the `authd.tokens.` prefix: device tickets), `call` and
  * `subscribe` on the `wamp.session.` prefix (meta API: kill_by_authid, on_join, on_leave, ...), and
  * `call` on `wamp.registration.list_callees` (it checks that its procedures are still registered).
  * `authenticator-role` is deliberately not used: in a router worker only the realm's `trusted`
@@ -158,6 +159,8 @@ export function crossbarConfig(o: CrossbarConfigOptions): Record<string, unknown
       ...register.map((uri) => rule(uri, "exact", { register: true })),
       // the per-method authenticators, <authenticate>.<method>
       ...(register.includes(authenticate) ? [rule(`${authenticate}.`, "prefix", { register: true })] : []),
+      // the device ticket procedures (authd.tokens.issue/list/revoke) in every app realm
+      ...(register.includes(authorize) ? [rule("authd.tokens.", "prefix", { register: true })] : []),
       rule("wamp.session.", "prefix", { call: true, subscribe: true }),
       // the registration watch (router.registrationCheckMs): is this session still a callee?
       rule("wamp.registration.list_callees", "exact", { call: true }),

@@ -3,6 +3,8 @@ import type { Server } from "node:http";
 import { AuditRecorder } from "./audit/recorder.js";
 import { createAuthenticator } from "./auth/createAuthenticator.js";
 import { ReservedRoles } from "./auth/reservedRoles.js";
+import { loadTokenKeys } from "./auth/tokens/apiTokens.js";
+import { IssuerRegistry } from "./auth/tokens/issuers.js";
 import { Authorizer } from "./authorize/authorizer.js";
 import { PermissionIndex } from "./authorize/permissionIndex.js";
 import { ReservedUris } from "./authorize/reserved.js";
@@ -14,9 +16,11 @@ import { RouterLink, type Procedure } from "./router/link.js";
 import { SessionRevoker } from "./router/revoker.js";
 import { AuthorizerRealms } from "./service/authorizerRealms.js";
 import { ChangeHandler } from "./service/changeHandler.js";
+import { DeviceTickets } from "./service/deviceTickets.js";
 import { Housekeeping } from "./service/housekeeping.js";
 import { PermissionKeeper } from "./service/permissionKeeper.js";
 import { StoreHealth } from "./service/storeHealth.js";
+import { TokenSessions } from "./service/tokenSessions.js";
 import { ChangeListener } from "./store/changeListener.js";
 import { pendingMigrations } from "./store/migrate.js";
 import { createPool } from "./store/pool.js";
@@ -35,6 +39,9 @@ export class Service {
   readonly audit: AuditRecorder;
   readonly revoker: SessionRevoker;
   readonly reserved: ReservedRoles;
+  readonly issuers: IssuerRegistry;
+  readonly tokenSessions: TokenSessions;
+  private readonly devices: DeviceTickets;
   private readonly keeper: PermissionKeeper;
   private readonly health: StoreHealth;
   private readonly listener: ChangeListener;
@@ -67,6 +74,33 @@ export class Service {
       },
     });
     this.revoker = new SessionRevoker(this.link, config.router.authRealm, this.audit, this.metrics, log);
+    const t = config.tokens;
+    this.issuers = new IssuerRegistry({
+      db: this.pool,
+      log,
+      keys: { refreshMs: t.jwksRefreshMs, cooldownMs: t.jwksCooldownMs, timeoutMs: t.jwksTimeoutMs },
+      onKeyLoad: (issuer, ok) => {
+        this.metrics.jwksUp.set({ issuer }, ok ? 1 : 0);
+        this.metrics.jwksLoads.inc({ issuer, outcome: ok ? "ok" : "error" });
+      },
+    });
+    this.tokenSessions = new TokenSessions({
+      db: this.pool,
+      log,
+      revoker: this.revoker,
+      session: (realm) => this.link.session(realm),
+      realms: () => this.link.servedRealms,
+      sweepMs: t.sweepMs,
+      reconcileMs: t.reconcileMs,
+    });
+    this.devices = new DeviceTickets({
+      db: this.pool,
+      log,
+      keys: loadTokenKeys(t),
+      session: (realm) => this.link.session(realm),
+      ttlSeconds: t.deviceTtlSeconds,
+      maxPerUser: t.deviceMaxPerUser,
+    });
     this.health = new StoreHealth({ db: this.pool, log, gauge: this.metrics.storeUp, whenStoreDown: config.authorize.whenStoreDown });
     this.keeper = new PermissionKeeper({
       load: async () => PermissionIndex.build(roleRules(await loadPermissions(this.pool)), Date.now()),
@@ -85,6 +119,10 @@ export class Service {
       index: () => this.keeper.index,
       scheduleReload: () => this.keeper.schedule(),
       realmAdded: (realm) => this.realms?.added(realm),
+      tokensChanged: (e) => {
+        if (e.table === "token_issuers") this.issuers.invalidate();
+        if (e.sweep === true) this.tokenSessions.sweepNow();
+      },
     });
     this.listener = new ChangeListener(pg, {
       url: config.database.url,
@@ -96,6 +134,9 @@ export class Service {
         this.health.markUp();
         this.keeper.schedule(0);
         void this.realms?.resync();
+        // Changes made while nobody listened: issuers may differ, revocations may be pending.
+        this.issuers.invalidate();
+        this.tokenSessions.sweepNow();
       },
       onLost: () => this.health.markDown(),
     });
@@ -123,6 +164,7 @@ export class Service {
       throw new Error(`the database schema is not up to date (${pending.join(", ")} pending): run "wamp-authd migrate" first`);
     await this.keeper.reload();
     await this.reserved.refresh();
+    await this.issuers.reload();
     this.health.markUp();
     const { config, log } = this;
 
@@ -139,6 +181,8 @@ export class Service {
       isReservedRole: (role) => this.reserved.has(role),
       isClosedRealm: (realm) => realm === config.router.authRealm && !this.authRealmIsAppRealm(),
       onLockout: () => this.metrics.lockouts.inc(),
+      issuers: this.issuers,
+      onTokenLogin: (req, principal) => this.tokenSessions.track(req, principal),
       onOutcome: (o) => {
         if (o.error?.code === "overloaded") this.metrics.shed.inc();
         observeLogin({ method: o.request?.details.authmethod, realm: o.request?.realm, allowed: !o.error, ms: o.ms });
@@ -173,9 +217,13 @@ export class Service {
       db: this.pool,
       log,
       configured: config.router.realms,
-      procedures: (realm) => [{ uri: p.authorize, callers: "router", handler: (args) => authorizer.authorize(realm, args) }],
+      procedures: (realm) => [
+        { uri: p.authorize, callers: "router", handler: (args) => authorizer.authorize(realm, args) },
+        ...(config.tokens.deviceTickets ? this.devices.procedures(realm) : []),
+      ],
     });
     await this.realms.start();
+    this.tokenSessions.start();
 
     this.listener.start();
     this.housekeeping.start();
@@ -189,6 +237,8 @@ export class Service {
   async stop(): Promise<void> {
     this.keeper.stop();
     this.housekeeping.stop();
+    this.tokenSessions.stop();
+    this.issuers.stop();
     await this.link.stop();
     await this.listener.stop();
     await this.audit.stop();
@@ -219,6 +269,10 @@ export class Service {
     const store = await this.health.probe(this.listener.connected);
     const router = this.link.isReady();
     const listener = this.listener.connected; // changes stop arriving without it
-    return { ready: router && store && listener, detail: { router, store, listener, realms: this.link.servedRealms } };
+    // Issuers whose keys failed to load keep their last good keys: reported, not a reason to be unready.
+    return {
+      ready: router && store && listener,
+      detail: { router, store, listener, realms: this.link.servedRealms, issuers: this.issuers.status() },
+    };
   }
 }

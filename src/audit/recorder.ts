@@ -101,7 +101,7 @@ export class AuditRecorder {
           await upsertRollups(this.db, rows);
         } catch (err) {
           this.rollup.restore(rows);
-          this.log.warn({ err: (err as Error).message, rows: rows.length }, "audit rollup write failed; kept for the next try");
+          this.log.warn({ err, rows: rows.length }, "audit rollup write failed; kept for the next try");
         }
       } finally {
         this.writing = null;

@@ -33,6 +33,13 @@ export interface AuthenticatorOptions {
   /** Per-client-address limit of logins in flight, checked before any store or KDF work; none when omitted. */
   admission?: { gate: PeerAdmission; key: (req: AuthRequest) => string | null };
   onOutcome?: (o: AuthOutcome) => void;
+  /** Longest ticket kept (tokens.maxTicketLength). */
+  maxTicketLength?: number;
+  /**
+   * A token login passed every check: record its session so it ends at the token's expiry or
+   * revocation. Rejecting denies the login (a session that could not be bound must not start).
+   */
+  onTokenLogin?: (req: AuthRequest, p: Principal) => Promise<void>;
 }
 
 /**
@@ -48,7 +55,7 @@ export class Authenticator {
     let request: AuthRequest | null = null;
     let principal: Principal | null = null;
     try {
-      request = parseAuthRequest(args);
+      request = parseAuthRequest(args, { maxTicketLength: this.o.maxTicketLength });
       const req = request;
       const name = only ?? req.details.authmethod;
       if (only && req.details.authmethod !== only)
@@ -101,6 +108,7 @@ export class Authenticator {
     try {
       const p = await method.authenticate(req, { ...this.o.ctx, deadline });
       this.checkPrincipal(p);
+      if (p.token) await this.o.onTokenLogin?.(req, p);
       if (method.provesCredential) await guard?.succeeded(req);
       return p;
     } catch (err) {

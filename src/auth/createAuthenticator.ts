@@ -8,6 +8,11 @@ import { PasswordHasher } from "./passwords.js";
 import { peerKey } from "./peer.js";
 import { loadMethods } from "./registry.js";
 import { PostgresThrottle } from "./throttle.js";
+import { loadTokenKeys } from "./tokens/apiTokens.js";
+import { IssuerRegistry } from "./tokens/issuers.js";
+import { TokenAuthenticator } from "./tokens/tokens.js";
+import type { AuthRequest } from "./request.js";
+import type { Principal } from "./method.js";
 
 export interface AuthenticatorDeps {
   config: Config;
@@ -22,12 +27,17 @@ export interface AuthenticatorDeps {
   hasher?: PasswordHasher;
   onLockout?: () => void;
   onOutcome?: (o: AuthOutcome, methods: ReadonlyMap<string, AuthMethod>) => void;
+  /** The JWT issuers (the service passes its own, wired to NOTIFY, metrics and /readyz). */
+  issuers?: IssuerRegistry;
+  /** Binds a token login's session to the token (src/service/tokenSessions.ts). */
+  onTokenLogin?: (req: AuthRequest, p: Principal) => Promise<void>;
 }
 
 export interface BuiltAuthenticator {
   authenticator: Authenticator;
   methods: ReadonlyMap<string, AuthMethod>;
   hasher: PasswordHasher;
+  issuers: IssuerRegistry;
 }
 
 /**
@@ -40,9 +50,26 @@ export async function createAuthenticator(d: AuthenticatorDeps): Promise<BuiltAu
   const methods = await loadMethods();
   const hasher =
     d.hasher ?? new PasswordHasher(d.config.argon2, { concurrency: d.config.argon2.concurrency, maxQueued: d.config.argon2.maxQueued });
+  const t = d.config.tokens;
+  const issuers =
+    d.issuers ??
+    new IssuerRegistry({
+      db: d.pool,
+      log: d.log,
+      keys: { refreshMs: t.jwksRefreshMs, cooldownMs: t.jwksCooldownMs, timeoutMs: t.jwksTimeoutMs },
+    });
+  const tokens = new TokenAuthenticator({
+    db: d.pool,
+    log: d.log,
+    issuers,
+    keys: loadTokenKeys(t),
+    lastUsedIntervalMs: t.lastUsedIntervalMs,
+  });
   const authenticator = new Authenticator({
     methods,
-    ctx: { pool: d.pool, passwords: hasher, config: d.config, log: d.log },
+    ctx: { pool: d.pool, passwords: hasher, config: d.config, log: d.log, tokens },
+    maxTicketLength: t.maxTicketLength,
+    ...(d.onTokenLogin ? { onTokenLogin: d.onTokenLogin } : {}),
     roleExists: d.roleExists,
     ...(d.isReservedRole ? { isReservedRole: d.isReservedRole } : {}),
     ...(d.isClosedRealm ? { isClosedRealm: d.isClosedRealm } : {}),
@@ -56,5 +83,5 @@ export async function createAuthenticator(d: AuthenticatorDeps): Promise<BuiltAu
     },
     ...(d.onOutcome ? { onOutcome: (o: AuthOutcome) => d.onOutcome!(o, methods) } : {}),
   });
-  return { authenticator, methods, hasher };
+  return { authenticator, methods, hasher, issuers };
 }

@@ -6,6 +6,7 @@ import { badRequest } from "../errors/authErrors.js";
 
 const MAX_ID = 255;
 const MAX_TEXT = 4096;
+const DEFAULT_MAX_TICKET = 8192;
 
 export interface TransportInfo {
   peer: string | null;
@@ -25,8 +26,10 @@ export interface AuthDetails {
   session: number | null;
   authextra: Record<string, unknown>;
   transport: TransportInfo;
-  /** ticket only: the AUTHENTICATE signature. */
+  /** ticket only: the AUTHENTICATE signature (null when missing or too long). */
   ticket: string | null;
+  /** The ticket was longer than the limit (tokens.maxTicketLength): it is not kept. */
+  ticketTooLong: boolean;
 }
 
 export interface AuthRequest {
@@ -48,8 +51,13 @@ function optionalString(v: unknown, what: string, max: number): string | null {
   return v;
 }
 
+export interface ParseOptions {
+  /** Longest ticket kept (config tokens.maxTicketLength); a longer one is flagged, not refused here. */
+  maxTicketLength?: number;
+}
+
 /** Crossbar sends (realm, authid, details); the method-specific procedures get the same. */
-export function parseAuthRequest(args: unknown): AuthRequest {
+export function parseAuthRequest(args: unknown, o: ParseOptions = {}): AuthRequest {
   if (!Array.isArray(args) || args.length !== 3) throw badRequest("expected (realm, authid, details)");
   const [realm, authid, details] = args as [unknown, unknown, unknown];
   if (!isObject(details)) throw badRequest("details must be an object");
@@ -63,6 +71,10 @@ export function parseAuthRequest(args: unknown): AuthRequest {
   // Own enumerable keys only, on a plain object: nothing inherited through a decoded `__proto__`.
   const authextra: Record<string, unknown> = Object.fromEntries(Object.entries(rawExtra));
   if (serialisedLength(authextra) > 16 * 1024) throw badRequest("details.authextra is too large");
+  // An oversized ticket gets the same denial as a wrong one (the ticket method refuses it), so a
+  // client learns nothing from the limit; it is dropped before any text check.
+  const maxTicket = o.maxTicketLength ?? DEFAULT_MAX_TICKET;
+  const ticketTooLong = typeof details.ticket === "string" && details.ticket.length > maxTicket;
   return {
     realm: optionalString(realm, "realm", MAX_ID),
     authid: optionalString(authid, "authid", MAX_ID),
@@ -71,7 +83,8 @@ export function parseAuthRequest(args: unknown): AuthRequest {
       session: typeof session === "number" ? session : null,
       authextra,
       transport: parseTransport(details.transport),
-      ticket: optionalString(details.ticket, "ticket", MAX_TEXT),
+      ticket: ticketTooLong ? null : optionalString(details.ticket, "ticket", maxTicket),
+      ticketTooLong,
     },
   };
 }

@@ -7,6 +7,7 @@ import { NotFoundError } from "../store/adminQueries.js";
 import { CraKeyError } from "../auth/craCipher.js";
 import { CraCredentialError } from "../auth/craCredential.js";
 import { AuthdError } from "../errors/base.js";
+import { TokenKeyError } from "../auth/tokens/apiTokens.js";
 
 /** Thrown for a user mistake: printed as one line, exit code 1, no stack. */
 export class CliError extends AuthdError {
@@ -37,7 +38,7 @@ export async function withStore<T>(g: GlobalOptions, fn: (pool: pg.Pool, log: Lo
 export function describeError(err: unknown): string {
   if (err instanceof CliError || err instanceof ConfigError || err instanceof AdminError || err instanceof NotFoundError)
     return err.message;
-  if (err instanceof CraKeyError || err instanceof CraCredentialError) return err.message;
+  if (err instanceof CraKeyError || err instanceof CraCredentialError || err instanceof TokenKeyError) return err.message;
   if (err instanceof Error) {
     const code = (err as { code?: string }).code;
     if (code === "ECONNREFUSED") return `cannot reach the database: ${err.message}`;

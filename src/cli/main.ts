@@ -11,6 +11,7 @@ import { registerImportCrossbar } from "./commands/importCrossbar.js";
 import { registerKeys } from "./commands/keys.js";
 import { registerRealms } from "./commands/realms.js";
 import { registerRoles } from "./commands/roles.js";
+import { registerTokens } from "./commands/tokens.js";
 import { registerUsers } from "./commands/users.js";
 import { describeError } from "./context.js";
 
@@ -28,6 +29,7 @@ registerRealms(program);
 registerRoles(program);
 registerUsers(program);
 registerKeys(program);
+registerTokens(program);
 registerCheck(program);
 registerHashPassword(program);
 registerImportCrossbar(program);

@@ -41,6 +41,20 @@ export interface Config {
   authorize: { whenStoreDown: "serve-stale" | "fail-closed" };
   cra: { secretMode: "plain" | "derived"; keyFile: string; key: string; onPasswd: boolean };
   scram: { iterations: number; memory: number };
+  tokens: {
+    maxTicketLength: number;
+    keyFile: string;
+    key: string;
+    deviceTickets: boolean;
+    deviceTtlSeconds: number;
+    deviceMaxPerUser: number;
+    lastUsedIntervalMs: number;
+    sweepMs: number;
+    reconcileMs: number;
+    jwksRefreshMs: number;
+    jwksCooldownMs: number;
+    jwksTimeoutMs: number;
+  };
   deadlineMs: number;
 }
 

@@ -48,6 +48,18 @@ export function createMetrics() {
       registers: [registry],
     }),
     revocations: new Counter({ name: "authd_revocations_total", help: "sessions killed after a revocation", registers: [registry] }),
+    jwksUp: new Gauge({
+      name: "authd_jwks_up",
+      help: "1 when the last load of a JWT issuer's keys (JWKS URL or file, HMAC secret file) succeeded; 0 while the last good keys are kept",
+      labelNames: ["issuer"],
+      registers: [registry],
+    }),
+    jwksLoads: new Counter({
+      name: "authd_jwks_loads_total",
+      help: "loads of JWT issuers' keys, by issuer (realm/name) and outcome",
+      labelNames: ["issuer", "outcome"],
+      registers: [registry],
+    }),
   };
 }
 

@@ -84,6 +84,11 @@ export class RouterLink {
     return true;
   }
 
+  /** The procedure URIs served in a realm. */
+  procedures(realm: string): string[] {
+    return this.realms.get(realm)?.registrations.uris ?? [];
+  }
+
   session(realm: string): WampSession | null {
     const s = this.realms.get(realm)?.session;
     return s && s.isOpen ? s : null;

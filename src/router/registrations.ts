@@ -69,6 +69,11 @@ export class RealmRegistrations {
     return true;
   }
 
+  /** The procedure URIs this realm serves (registered or about to be). */
+  get uris(): string[] {
+    return [...this.entries.keys()];
+  }
+
   /** Live registrations (for a graceful stop). */
   get registrations(): WampRegistration[] {
     return [...this.entries.values()].flatMap((e) => (e.registration ? [e.registration] : []));
@@ -81,6 +86,12 @@ export class RealmRegistrations {
 
   /** A new session joined: register everything on it and start watching. */
   attach(session: WampSession): void {
+    if (!guardDisclosure(session)) {
+      this.o.log.error(
+        { realm: this.o.realm },
+        "cannot guard invocations against forwarded (spoofable) caller identities: autobahn changed",
+      );
+    }
     this.session = session;
     for (const e of this.entries.values()) e.registration = null;
     this.ensureSoon(0);
@@ -182,6 +193,35 @@ export class RealmRegistrations {
       }
     }
   }
+}
+
+const INVOCATION = 68;
+
+/**
+ * Crossbar (26.10.1) takes a CALL's `forward_for` option — meant for router-to-router links, but
+ * accepted from any client — and discloses its first entry as the caller: any session may then pose
+ * as any session id, authid and authrole (even `trusted`) to a callee. wamp-authd uses no router
+ * links, so an invocation that carries `forward_for` has its disclosed caller removed before any
+ * handler sees it: router-only procedures refuse it, session procedures treat it as undisclosed.
+ * autobahn-js does not pass `forward_for` on to handlers, hence the hook on its INVOCATION handler.
+ */
+export function guardDisclosure(session: WampSession): boolean {
+  const map = (session as unknown as { _MESSAGE_MAP?: Record<number, unknown> })._MESSAGE_MAP;
+  const original = map?.[INVOCATION];
+  if (!map || typeof original !== "function") return false;
+  if ((original as { guarded?: boolean }).guarded) return true;
+  const guarded = (msg: unknown[]): unknown => {
+    const details = msg[3];
+    if (typeof details === "object" && details !== null && "forward_for" in details) {
+      const d = details as Record<string, unknown>;
+      delete d.caller;
+      delete d.caller_authid;
+      delete d.caller_authrole;
+    }
+    return (original as (m: unknown[]) => unknown).call(session, msg);
+  };
+  map[INVOCATION] = Object.assign(guarded, { guarded: true });
+  return true;
 }
 
 function callerOf(details: unknown): Caller {

@@ -28,6 +28,29 @@ export class SessionRevoker {
     return this.kill(realm, false, "wamp.session.kill_by_authrole", role, "permissions changed", { role });
   }
 
+  /**
+   * One session, by its id (a token session: expired, or its token revoked). "gone" when the router
+   * has no such session (it ended, or has not joined yet); "failed" when the router could not be asked.
+   */
+  async bySession(realm: string, sessionId: number, authid: string, why: string): Promise<"killed" | "gone" | "failed"> {
+    const session = this.link.session(realm);
+    if (!session) {
+      this.log.warn({ realm, session: sessionId }, "cannot close a token session: no router session in that realm");
+      return "failed";
+    }
+    try {
+      await session.call("wamp.session.kill", [sessionId], { reason: "wamp.close.logout", message: why });
+    } catch (err) {
+      if ((err as { error?: unknown }).error === "wamp.error.no_such_session") return "gone";
+      this.log.error({ realm, session: sessionId, err }, "closing a token session failed");
+      return "failed";
+    }
+    this.metrics.revocations.inc();
+    this.audit.record({ kind: "revoke", outcome: "killed", realm, authid, session: sessionId, reason: why, detail: { sessions: 1 } });
+    this.log.info({ realm, authid, session: sessionId, why }, "closed a token session");
+    return "killed";
+  }
+
   private async kill(
     realm: string,
     viaAuthRealm: boolean,

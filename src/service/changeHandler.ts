@@ -12,6 +12,8 @@ export interface ChangeHandlerOptions {
   index: () => PermissionIndex;
   scheduleReload: () => void;
   realmAdded: (realm: string) => void;
+  /** Issuers, API tokens and revoked JWT ids changed (reload issuers, end revoked sessions). */
+  tokensChanged?: (e: ChangeEvent) => void;
 }
 
 /**
@@ -25,6 +27,7 @@ export class ChangeHandler {
   constructor(private readonly o: ChangeHandlerOptions) {}
 
   handle(e: ChangeEvent): void {
+    if (e.table === "token_issuers" || e.table === "api_tokens" || e.table === "revoked_jtis") this.o.tokensChanged?.(e);
     if (e.table === "roles" || e.table === "permissions" || e.table === "realms") this.o.scheduleReload();
     if (e.table === "permissions" && typeof e.role_id === "number") this.changedRoles.add(e.role_id);
     if (e.table === "realms" && e.op === "INSERT" && typeof e.realm === "string") this.o.realmAdded(e.realm);

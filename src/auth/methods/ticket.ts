@@ -2,10 +2,12 @@ import { deny } from "../../errors/authErrors.js";
 import { findLogin, rehashCredential } from "../../store/queries.js";
 import type { AuthMethod } from "../method.js";
 import { principalOf } from "../principal.js";
+import { TokenAuthenticator } from "../tokens/tokens.js";
 
 /**
- * WAMP-Ticket: the client's ticket is checked against an argon2id PHC hash. Unknown users and
- * users without a ticket credential burn the same argon2 work as a wrong ticket.
+ * WAMP-Ticket. A JWT or one of our API tokens / device tickets goes to its verifier
+ * (src/auth/tokens/); anything else is a password, checked against an argon2id PHC hash. Unknown
+ * users and users without a ticket credential burn the same argon2 work as a wrong password.
  */
 const ticket: AuthMethod = {
   name: "ticket",
@@ -13,7 +15,13 @@ const ticket: AuthMethod = {
   hashesPassword: true,
   async authenticate(req, ctx) {
     const { realm, authid } = req;
+    // Longer than tokens.maxTicketLength: refused before any work, with the one denial.
+    if (req.details.ticketTooLong) throw deny("ticket too long", "unknown");
     const given = req.details.ticket;
+    if (given !== null && ctx.tokens) {
+      const kind = TokenAuthenticator.kindOf(given);
+      if (kind !== "password") return ctx.tokens.authenticate(req, given, kind);
+    }
     if (!realm || !authid || given === null) {
       await ctx.passwords.burn(given ?? "", ctx.deadline);
       throw deny(!realm ? "no realm" : !authid ? "no authid" : "no ticket", "unknown");
