@@ -72,12 +72,20 @@ export interface ServiceIdentity {
   authRealm: string;
   authenticate: string;
   authorize: string;
+  /** Procedures the service offers to clients (device tickets): registered by the service alone. */
+  userPrefix: string;
 }
 
-const DEFAULT_SERVICE: ServiceIdentity = { authRealm: "authd", authenticate: "authd.authenticate", authorize: "authd.authorize" };
+const DEFAULT_SERVICE: ServiceIdentity = {
+  authRealm: "authd",
+  authenticate: "authd.authenticate",
+  authorize: "authd.authorize",
+  userPrefix: "authd.tokens.",
+};
 
 export function serviceIdentity(config: Config): ServiceIdentity {
-  return { authRealm: config.router.authRealm, authenticate: config.procedures.authenticate, authorize: config.procedures.authorize };
+  const p = config.procedures;
+  return { authRealm: config.router.authRealm, authenticate: p.authenticate, authorize: p.authorize, userPrefix: p.userPrefix };
 }
 
 export interface ImportOptions {
@@ -232,9 +240,11 @@ export function planImport(config: unknown, opts: ImportOptions = {}): ImportPla
   // (its holders could answer logins or authorizations for everyone).
   const authRealms = new Map<string, string>();
   // [uri, also everything under `uri.`]: wamp-authd registers <authenticate>.<method> too.
+  // Whoever may register under the user-facing prefix could hand out fake device tickets.
   const serviceUris = new Map<string, boolean>([
     [service.authenticate, true],
     [service.authorize, false],
+    [service.userPrefix.replace(/\.$/, ""), true],
   ]);
   let authenticatorInAppRealm = false;
   for (const { where, auth } of auths) {

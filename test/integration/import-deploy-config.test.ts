@@ -52,7 +52,7 @@ describe("import-crossbar of deploy/crossbar/config.yaml opens no door", () => {
     assert.match(text, /realms\[0\]: realm "authd" is the authenticator realm .*nothing in it is imported/);
     assert.match(
       text,
-      /realms\[1\]\.roles\[0\]: role "authd" may register authd\.authorize: it is the authenticator's\/authorizer's own role/,
+      /realms\[1\]\.roles\[0\]: role "authd" may register authd\.authorize, authd\.tokens: it is the authenticator's\/authorizer's own role/,
     );
     assert.match(
       text,

@@ -77,7 +77,7 @@ describe("planImport: deploy/crossbar/config.yaml", () => {
     assert.match(w, /workers\[0\]\.realms\[0\]: realm "authd" is the authenticator realm \(named as authenticator-realm/);
     assert.match(
       w,
-      /workers\[0\]\.realms\[1\]\.roles\[0\]: role "authd" may register authd\.authorize: it is the authenticator's\/authorizer's own role/,
+      /workers\[0\]\.realms\[1\]\.roles\[0\]: role "authd" may register authd\.authorize, authd\.tokens: it is the authenticator's\/authorizer's own role/,
     );
     assert.match(
       w,
@@ -98,7 +98,9 @@ describe("planImport: deploy/crossbar/config.yaml", () => {
   it("the realm in wamp-authd's router.authRealm is skipped even when no dynamic method names it", () => {
     const cfg = deployConfig() as { workers: Array<{ realms: Array<{ name: string }> }> };
     cfg.workers[0]!.realms[0]!.name = "auth_realm_2";
-    const plan = planImport(cfg, { service: { authRealm: "demo", authenticate: "authd.authenticate", authorize: "authd.authorize" } });
+    const plan = planImport(cfg, {
+      service: { authRealm: "demo", authenticate: "authd.authenticate", authorize: "authd.authorize", userPrefix: "authd.tokens." },
+    });
     // "demo" is skipped whole; in "auth_realm_2" (named nowhere) the service's role is still left out.
     assert.deepEqual(roleNames(plan), [["auth_realm_2", [], null]]);
     assert.match(why(plan), /realm "demo" is the authenticator realm \(wamp-authd's router\.authRealm/);
@@ -122,13 +124,17 @@ describe("planImport: deploy/crossbar/config.yaml", () => {
                 // The authorizer other roles name is the service's procedure too.
                 { name: "audited", authorizer: "com.acme.authz.check" },
                 { name: "authz", permissions: [{ uri: "com.acme.authz.check", match: "exact", allow: { register: true } }] },
+                // Registering under the user-facing prefix would hand out fake device tickets.
+                { name: "tok", permissions: [{ uri: "acme.tokens.issue", match: "exact", allow: { register: true } }] },
               ],
             },
           ],
         },
       ],
     };
-    const plan = planImport(cfg, { service: { authRealm: "authd", authenticate: "acme.auth.login", authorize: "acme.authz.check" } });
+    const plan = planImport(cfg, {
+      service: { authRealm: "authd", authenticate: "acme.auth.login", authorize: "acme.authz.check", userPrefix: "acme.tokens." },
+    });
     assert.deepEqual(roleNames(plan), [["app", ["caller"], null]]);
     const w = why(plan);
     assert.match(w, /role "app" may register com\.acme\.authz\.check:/);
@@ -137,6 +143,7 @@ describe("planImport: deploy/crossbar/config.yaml", () => {
     assert.match(w, /role "wild" may register acme\.authz\.check/);
     // wamp-authd also registers <authenticate>.<method>.
     assert.match(w, /role "sub" may register acme\.auth\.login:/);
+    assert.match(w, /role "tok" may register acme\.tokens/);
   });
 });
 
@@ -151,7 +158,10 @@ describe("planImport: the Crossbar-docs layout (authenticator in the app realm, 
     const w = why(plan);
     assert.match(w, /roles\[0\]: role "authenticator" may register com\.example\.authenticate/);
     // A role allowed to register everything may register the authenticator too.
-    assert.match(w, /roles\[1\]: role "backend" may register authd\.authenticate, authd\.authorize, com\.example\.authenticate/);
+    assert.match(
+      w,
+      /roles\[1\]: role "backend" may register authd\.authenticate, authd\.authorize, authd\.tokens, com\.example\.authenticate/,
+    );
     assert.match(w, /transports\[1\]\.auth\.anonymous: a transport's static anonymous role \("authenticator"\)/);
     assert.match(w, /principals\.auth1: principal "auth1" has the service's own role "authenticator"/);
   });
@@ -164,7 +174,12 @@ describe("planImport: the Crossbar-docs layout (authenticator in the app realm, 
 
   it("router.authRealm = the app realm: imported as an app realm (Crossbar calls the authenticator there), with a warning", () => {
     const plan = planImport(docsLayout(), {
-      service: { authRealm: "realm1", authenticate: "com.example.authenticate", authorize: "com.example.authorize" },
+      service: {
+        authRealm: "realm1",
+        authenticate: "com.example.authenticate",
+        authorize: "com.example.authorize",
+        userPrefix: "com.example.tokens.",
+      },
     });
     assert.deepEqual(roleNames(plan), [["realm1", ["frontend"], null]]);
     assert.match(warned(plan), /realm "realm1" is wamp-authd's router\.authRealm but dynamic auth here has no authenticator-realm/);
