@@ -14,6 +14,7 @@ import { DENY_MESSAGE, DENY_URI } from "../../src/errors/authErrors.js";
 import * as admin from "../../src/store/adminQueries.js";
 import { listAudit } from "../../src/store/auditQueries.js";
 import { Aborted, connect, ticketLogin } from "../helpers/client.js";
+import { capturedLogger, waitFor } from "../helpers/logCapture.js";
 import { craAttempt, cryptosignAttempt, keyPair, pubHex, type Attempt } from "../helpers/proofClients.js";
 import { pyLogin, pyLogins, welcomeOf, type PyResult } from "../helpers/pyClient.js";
 import { userWithTicket } from "../helpers/seed.js";
@@ -277,4 +278,62 @@ describe("router-checked proofs are throttled and audited (real Crossbar)", () =
     const rows = await listAudit(stack.store.pool, { kind: "login", authid: "sam", limit: 1000 });
     assert.ok(!rows.some((r) => r.method === "ticket"), "refused as locked: counted in the rollup, not audited as a ticket failure");
   });
+});
+
+describe("a service role that may not subscribe to wamp.session.on_join (an operator's older Crossbar config)", () => {
+  let stack: Stack;
+  const captured = capturedLogger("info");
+  const ed = keyPair();
+
+  before(async () => {
+    // Crossbar is started by hand, after the service role in realm `app` lost `subscribe` on wamp.session.
+    stack = await startStack({
+      realms: { app: ["user"] },
+      methods: ["cryptosign"],
+      serviceFirst: true,
+      log: captured.log,
+      service: { throttle: { accountThreshold: 2, peerThreshold: 100_000, proofTimeoutMs: 800 } },
+    });
+    const worker = (
+      stack.crossbarConfig as {
+        workers: Array<{
+          realms: Array<{
+            name: string;
+            roles: Array<{ name: string; permissions?: Array<{ uri: string; allow: Record<string, boolean> }> }>;
+          }>;
+        }>;
+      }
+    ).workers[0]!;
+    const svc = worker.realms.find((r) => r.name === "app")!.roles.find((r) => r.name === "authd")!;
+    for (const p of svc.permissions ?? []) if (p.uri === "wamp.session.") p.allow.subscribe = false;
+    const db = stack.store.pool;
+    await admin.addRealm(db, "app");
+    await admin.addRole(db, "app", "user");
+    const id = await admin.addUser(db, { realm: "app", authid: "ed", role: "user" });
+    await admin.addKeyedCredential(db, id, "cryptosign", pubHex(ed), "laptop", null);
+    await stack.startCrossbar();
+    await stack.ready();
+    await stack.service!.reload();
+  });
+
+  after(async () => stack?.stop());
+
+  it(
+    "logs an error naming the realm; good logins are never turned into failures (proofs there are not counted)",
+    { timeout: 60_000 },
+    async () => {
+      await waitFor("the subscription error", () =>
+        captured.records().some((r) => r.realm === "app" && String(r.msg).startsWith("cannot subscribe to session joins")),
+      );
+      for (let i = 0; i < 4; i++) assert.equal((await cryptosignAttempt(stack.wsUrl, "app", "ed", ed)).abort, null);
+      await sleep(1200);
+      const { rows } = await stack.store.pool.query("SELECT scope, key FROM authd.login_failures");
+      assert.deepEqual(rows, []);
+      assert.ok(
+        captured
+          .records()
+          .some((r) => r.msg === "no wamp.session.on_join subscription in this realm: router-checked proofs there are not counted"),
+      );
+    },
+  );
 });
