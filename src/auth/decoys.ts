@@ -9,7 +9,7 @@
  * between names, like a real user's stored salt): it is derived from an HMAC under the service key
  * (authd.service_secrets) over a label and (realm, name). What it never sees (SCRAM keys, the CRA
  * secret) is random. The cryptosign key is a valid Ed25519 public key whose private key is an
- * HMAC output, never the key the client announced. Pure apart from randomness: no I/O.
+ * HMAC output (one per realm), never the key the client announced. No I/O.
  */
 import { createHmac, createPrivateKey, createPublicKey, randomBytes } from "node:crypto";
 import { CRA_DEFAULTS, craAnswer, type CraSecretMode } from "./craCredential.js";
@@ -62,12 +62,20 @@ export function ed25519PublicKey(seed: Buffer): string {
   return spki.subarray(spki.length - 32).toString("hex");
 }
 
+const realmKeys = new WeakMap<Buffer, Map<string, string>>();
+
 /**
- * A decoy cryptosign key for (realm, name): `name` is the authid the client sent, or, without one,
- * the key it announced (then the decoy's authid comes from decoyAuthid).
+ * The decoy cryptosign key of a realm. The router never shows the key it verifies with, so one key
+ * per realm serves every name; computed once and kept (deriving an Ed25519 key costs ~0.3 ms, which
+ * a per-name key would add to every decoy answer and to none of the real ones). Only realms of the
+ * store get here, so the cache stays small.
  */
-export function decoyPublicKey(key: Buffer, realm: string, name: string): string {
-  return ed25519PublicKey(decoyBytes(key, "cryptosign key", realm, name));
+export function decoyPublicKey(key: Buffer, realm: string): string {
+  let byRealm = realmKeys.get(key);
+  if (!byRealm) realmKeys.set(key, (byRealm = new Map<string, string>()));
+  let pub = byRealm.get(realm);
+  if (!pub) byRealm.set(realm, (pub = ed25519PublicKey(decoyBytes(key, "cryptosign key", realm))));
+  return pub;
 }
 
 /** The authid a decoy answer needs when the client sent none (Crossbar refuses an answer without one; never shown to a client). */

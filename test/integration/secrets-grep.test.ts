@@ -173,7 +173,7 @@ describe("no secret in logs or audit rows (every method, real Crossbar, debug lo
     const { rows } = await db.query<{ value: Buffer }>("SELECT value FROM authd.service_secrets WHERE name = 'throttle.buckets'");
     const serviceKey = rows[0]!.value;
     secrets.serviceKey = serviceKey.toString("hex");
-    secrets.decoyPubkey = decoyPublicKey(serviceKey, "app", "ghost-cs");
+    secrets.decoyPubkey = decoyPublicKey(serviceKey, "app");
     secrets.decoyScramSalt = String(decoyScramAnswer(serviceKey, "app", "ghost-scram", { iterations: 1, memory: 8 }).salt);
     secrets.decoyCraSalt = String(decoyCraAnswer(serviceKey, "app", "ghost-cra", "plain").salt);
     // Failed proofs are audited once their join is overdue.

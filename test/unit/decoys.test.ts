@@ -90,19 +90,21 @@ describe("WAMP-CRA decoys", () => {
 
 describe("cryptosign decoys", () => {
   it("are valid Ed25519 public keys (the same one tweetnacl derives from the HMAC seed)", () => {
-    const seed = decoyBytes(key, "cryptosign key", "app", "nobody");
+    const seed = decoyBytes(key, "cryptosign key", "app");
     const nacl = Buffer.from(autobahn.nacl.sign.keyPair.fromSeed(new Uint8Array(seed)).publicKey).toString("hex");
     assert.equal(ed25519PublicKey(seed), nacl);
-    assert.equal(decoyPublicKey(key, "app", "nobody"), nacl);
+    assert.equal(decoyPublicKey(key, "app"), nacl);
   });
 
-  it("are stable per name, differ between names, and are never the announced key", () => {
-    const announced = Buffer.from(autobahn.nacl.sign.keyPair.fromSeed(new Uint8Array(randomBytes(32))).publicKey).toString("hex");
-    const a = decoyPublicKey(key, "app", "nobody");
-    assert.equal(decoyPublicKey(key, "app", "nobody"), a);
-    assert.notEqual(decoyPublicKey(key, "app", "nobody2"), a);
-    assert.notEqual(decoyPublicKey(key, "app", announced), announced);
+  it("one per realm and service key (the router never shows it), never an announced key", () => {
+    const a = decoyPublicKey(key, "app");
+    assert.equal(decoyPublicKey(key, "app"), a);
+    assert.notEqual(decoyPublicKey(key, "ops"), a);
+    assert.notEqual(decoyPublicKey(otherKey, "app"), a);
     assert.match(a, /^[0-9a-f]{64}$/);
+    // Nobody can announce it knowingly: its private key is an HMAC output under the service key.
+    const announced = Buffer.from(autobahn.nacl.sign.keyPair.fromSeed(new Uint8Array(randomBytes(32))).publicKey).toString("hex");
+    assert.notEqual(a, announced);
   });
 
   it("a decoy authid (for a HELLO without one) is derived, stable and never the key", () => {

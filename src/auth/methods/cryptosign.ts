@@ -66,7 +66,7 @@ const cryptosign: AuthMethod = {
     const key = await ctx.decoys.key();
     const pubkey = announced.toLowerCase();
     // Never the announced key: the client holds its private key.
-    const answer = { pubkey: decoyPublicKey(key, realm, authid ?? pubkey) };
+    const answer = { pubkey: decoyPublicKey(key, realm) };
     return { role, authid: authid ?? decoyAuthid(key, realm, pubkey), realm, extra: {}, answer, decoy: why };
   },
 };
