@@ -74,6 +74,16 @@ describe("decoy answers: unknown, disabled and credential-less users look like r
     await user({ realm: "app", authid: "sid", role: "user", disabled: true }, "sid-password", "sid-secret");
     await user({ realm: "app", authid: "gus", role: "guest" }, "gus-password", "gus-secret");
     await user({ realm: "app", authid: "uma", role: "user" });
+    // Known users wamp-authd refuses for an operator's reason: a role the realm does not have, a
+    // WAMP-CRA secret encrypted under a key the service no longer has.
+    await user({ realm: "app", authid: "rolf", role: "gone" }, "rolf-password", "rolf-secret");
+    const lost = new CraCipher(parseCraKeys(`k0:${randomBytes(32).toString("hex")}`, "test"));
+    await admin.upsertSecretCredential(
+      db,
+      await user({ realm: "app", authid: "lou", role: "user" }),
+      "wampcra",
+      buildCraCredential(lost, "lou-secret"),
+    );
     await userWithTicket(db, { realm: "app", authid: "tina", role: "user" }, "tina-ticket");
     const erinId = await user({ realm: "app", authid: "erin", role: "user" });
     await admin.addKeyedCredential(db, erinId, "cryptosign", pubHex(erin), "laptop", null);
@@ -96,7 +106,8 @@ describe("decoy answers: unknown, disabled and credential-less users look like r
     const [ghostB] = await scram("ghost-b", ["x"]);
     const [disabled] = await scram("sid", ["sid-password"]);
     const [noCredential] = await scram("tina", ["tina-ticket"]);
-    const decoys = { ghostA1, ghostA2, ghostB, disabled, noCredential };
+    const [roleProblem] = await scram("rolf", ["rolf-password"]);
+    const decoys = { ghostA1, ghostA2, ghostB, disabled, noCredential, roleProblem };
     for (const [what, r] of Object.entries(decoys)) {
       const c = scramChallenge(r!);
       assert.equal(c.kdf, realChallenge.kdf, what);
@@ -136,6 +147,8 @@ describe("decoy answers: unknown, disabled and credential-less users look like r
       other: await craAttempt(stack.wsUrl, "app", "ghost-d", "x"),
       disabled: await craAttempt(stack.wsUrl, "app", "sid", "sid-secret"),
       noCredential: await craAttempt(stack.wsUrl, "app", "tina", "tina-ticket"),
+      unusableCredential: await craAttempt(stack.wsUrl, "app", "lou", "lou-secret"),
+      roleProblem: await craAttempt(stack.wsUrl, "app", "rolf", "rolf-secret"),
     };
     for (const [what, a] of Object.entries(decoys)) {
       assert.deepEqual(shape(a), shape(real), what);
@@ -180,7 +193,7 @@ describe("decoy answers: unknown, disabled and credential-less users look like r
     // ghost-a ×2, ghost-b, ghost-c ×2, ghost-d, ghost-e, ghost-f, the unknown key: 9 (and no more).
     assert.equal(total, 9);
     assert.match(rollups[0]!.sample_reason ?? "", /^unknown (user|key) \(decoy answered; proof failed\)$/);
-    for (const authid of ["sid", "tina", "dora"]) {
+    for (const authid of ["sid", "tina", "dora", "rolf", "lou"]) {
       const rows = await listAudit(db, { kind: "login", authid, limit: 100 });
       assert.ok(rows.length > 0, authid);
       for (const r of rows) {
@@ -189,6 +202,10 @@ describe("decoy answers: unknown, disabled and credential-less users look like r
       }
     }
     assert.deepEqual(await listAudit(db, { kind: "login", authid: "ghost-a" }), [], "unknown names get no rows of their own");
+    const lou = await listAudit(db, { kind: "login", authid: "lou", limit: 10 });
+    assert.match(lou[0]?.reason ?? "", /^unusable wampcra credential: .* \(decoy answered; proof failed\)$/);
+    const rolf = await listAudit(db, { kind: "login", authid: "rolf", limit: 10 });
+    assert.ok(rolf.some((r) => r.reason === "role gone does not exist in realm app (decoy answered; proof failed)"));
   });
 
   it(
