@@ -228,7 +228,7 @@ async function verifyCost(
   apiTokens: string[],
   runs: number,
 ): Promise<InProcessRow[]> {
-  const { authenticator, issuers } = await createAuthenticator({ config, pool, log, roleExists: () => true });
+  const { authenticator, issuers } = await createAuthenticator({ config, pool, log, roleExists: () => true, realmRoles: () => ["user"] });
   let session = 1;
   const args = (ticket: string) => [
     REALM,

@@ -2,6 +2,7 @@ import pg from "pg";
 import type { Server } from "node:http";
 import { AuditRecorder } from "./audit/recorder.js";
 import { createAuthenticator } from "./auth/createAuthenticator.js";
+import type { ProofTracker } from "./auth/proofTracker.js";
 import { ReservedRoles } from "./auth/reservedRoles.js";
 import { loadTokenKeys } from "./auth/tokens/apiTokens.js";
 import { IssuerRegistry } from "./auth/tokens/issuers.js";
@@ -12,6 +13,7 @@ import type { Config } from "./config/load.js";
 import { startHttp } from "./http/server.js";
 import type { Logger } from "./log/logger.js";
 import { authenticateObserver, authorizeObserver, createMetrics, type Metrics } from "./metrics/metrics.js";
+import { JoinWatch } from "./router/joinWatch.js";
 import { RouterLink, type Procedure } from "./router/link.js";
 import { SessionRevoker } from "./router/revoker.js";
 import { AuthorizerRealms } from "./service/authorizerRealms.js";
@@ -47,6 +49,8 @@ export class Service {
   private readonly listener: ChangeListener;
   private readonly changes: ChangeHandler;
   private readonly housekeeping: Housekeeping;
+  private readonly joins: JoinWatch;
+  private proofs: ProofTracker | null = null;
   private realms: AuthorizerRealms | null = null;
   private http: Server | null = null;
 
@@ -65,8 +69,13 @@ export class Service {
     });
     const everReady = new Set<string>();
     this.reserved = new ReservedRoles(this.pool, log);
+    // Sessions joining any realm the service is in settle the router-checked proofs awaiting them.
+    this.joins = new JoinWatch(log, (realm, details) => this.proofs?.joined(realm, details));
     this.link = new RouterLink(config, log, {
-      onJoin: (realm, _session, authrole) => void this.reserved.noteServiceRole(authrole, realm),
+      onJoin: (realm, session, authrole) => {
+        void this.reserved.noteServiceRole(authrole, realm);
+        this.joins.attach(realm, session);
+      },
       onReady: (realm) => {
         if (everReady.has(realm)) this.metrics.reconnects.inc();
         everReady.add(realm);
@@ -173,11 +182,14 @@ export class Service {
       (m) => methods.has(m),
       (r) => this.keeper.index.hasRealm(r),
     );
-    const { authenticator, methods } = await createAuthenticator({
+    const { authenticator, methods, proofs } = await createAuthenticator({
       config,
       pool: timedPool(this.pool, () => this.metrics.storeQuery.startTimer()),
       log,
       roleExists: (realm, role) => this.keeper.index.hasRole(realm, role),
+      realmRoles: (realm) => this.keeper.index.roles(realm),
+      watching: (realm) => this.joins.epoch(realm),
+      onProofFailed: (f) => this.audit.proofFailed(f),
       isReservedRole: (role) => this.reserved.has(role),
       isClosedRealm: (realm) => realm === config.router.authRealm && !this.authRealmIsAppRealm(),
       onLockout: () => this.metrics.lockouts.inc(),
@@ -185,10 +197,16 @@ export class Service {
       onTokenLogin: (req, principal) => this.tokenSessions.track(req, principal),
       onOutcome: (o) => {
         if (o.error?.code === "overloaded") this.metrics.shed.inc();
-        observeLogin({ method: o.request?.details.authmethod, realm: o.request?.realm, allowed: !o.error, ms: o.ms });
+        observeLogin({
+          method: o.request?.details.authmethod,
+          realm: o.request?.realm,
+          allowed: !o.error && !o.principal?.decoy,
+          ms: o.ms,
+        });
         this.audit.login(o);
       },
     });
+    this.proofs = proofs;
 
     // fail-closed: while the store is away, answer from an empty index (deny everything).
     const empty = PermissionIndex.empty();
@@ -240,6 +258,7 @@ export class Service {
     this.tokenSessions.stop();
     this.issuers.stop();
     await this.link.stop();
+    this.proofs?.stop();
     await this.listener.stop();
     await this.audit.stop();
     await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));

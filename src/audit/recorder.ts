@@ -1,4 +1,5 @@
 import type { AuthOutcome } from "../auth/authenticator.js";
+import type { ProofFailure } from "../auth/proofTracker.js";
 import type { Logger } from "../log/logger.js";
 import { insertAudit, pruneAudit, pruneRollups, upsertRollups, type AuditEntry } from "../store/auditQueries.js";
 import type { Queryable } from "../store/queries.js";
@@ -50,8 +51,12 @@ export class AuditRecorder {
     this.pending.add(p);
   }
 
-  /** One authenticate answer: its own row, or counted in the rollup (see the class comment). */
+  /**
+   * One authenticate answer: its own row, or counted in the rollup (see the class comment). A decoy
+   * answer is recorded once its proof has failed (proofFailed), not here.
+   */
   login(o: AuthOutcome): void {
+    if (o.principal?.decoy) return;
     const d = o.request?.details;
     const kind = rollupKindOf(o.error?.code ?? null);
     if (kind) {
@@ -74,6 +79,35 @@ export class AuditRecorder {
       session: d?.session ?? null,
       reason: o.error?.reason ?? null,
       detail: o.principal ? { role: o.principal.role, as: o.principal.authid, to: o.principal.realm } : {},
+    });
+  }
+
+  /**
+   * A router-checked proof failed (the session did not join in time): a known account's failure
+   * gets its own row, an unknown one's (a decoy answered) is counted as `proof_failed`.
+   */
+  proofFailed(f: ProofFailure): void {
+    const d = f.request.details;
+    if (f.code === "unknown") {
+      this.aggregate("proof_failed", {
+        authid: f.request.authid,
+        realm: f.request.realm,
+        method: d.authmethod,
+        peer: d.transport.peer,
+        reason: f.reason,
+      });
+      return;
+    }
+    this.record({
+      kind: "login",
+      outcome: "deny",
+      realm: f.request.realm,
+      authid: f.request.authid,
+      method: d.authmethod,
+      peer: d.transport.peer,
+      session: d.session,
+      reason: f.reason,
+      detail: { proof: "failed", decoy: f.decoy !== null },
     });
   }
 

@@ -3,10 +3,13 @@ import type { Config } from "../config/load.js";
 import type { Logger } from "../log/logger.js";
 import { PeerAdmission } from "./admission.js";
 import { Authenticator, type AuthOutcome } from "./authenticator.js";
+import { DecoyRoles } from "./decoyRoles.js";
 import type { AuthMethod } from "./method.js";
 import { PasswordHasher } from "./passwords.js";
 import { peerKey } from "./peer.js";
+import { ProofTracker, type ProofFailure } from "./proofTracker.js";
 import { loadMethods } from "./registry.js";
+import { ServiceKey } from "./serviceKey.js";
 import { PostgresThrottle } from "./throttle.js";
 import { loadTokenKeys } from "./tokens/apiTokens.js";
 import { IssuerRegistry } from "./tokens/issuers.js";
@@ -21,6 +24,15 @@ export interface AuthenticatorDeps {
   log: Logger;
   /** Does `role` exist in `realm` in the store? (the permission index knows) */
   roleExists: (realm: string, role: string) => boolean;
+  /** The realm's roles in the store (the permission index knows); decoy answers pick theirs among them. */
+  realmRoles: (realm: string) => readonly string[];
+  /**
+   * The generation of the live `wamp.session.on_join` subscription in `realm`, null when joins there
+   * cannot be seen (router/joinWatch.ts). Default: never, so router-checked proofs are not tracked.
+   */
+  watching?: (realm: string) => number | null;
+  /** A router-checked proof failed (no join in time): for the audit trail. */
+  onProofFailed?: (f: ProofFailure) => void;
   isReservedRole?: (role: string) => boolean;
   isClosedRealm?: (realm: string) => boolean;
   /** Defaults to one built from config.argon2 (tests pass a counting one). */
@@ -38,13 +50,16 @@ export interface BuiltAuthenticator {
   methods: ReadonlyMap<string, AuthMethod>;
   hasher: PasswordHasher;
   issuers: IssuerRegistry;
+  /** Feed it `wamp.session.on_join` events (ProofTracker.joined); stop it on shutdown. */
+  proofs: ProofTracker;
+  throttle: PostgresThrottle | null;
 }
 
 /**
  * The authenticator as the service runs it: every method module, the argon2 hasher (bounded,
- * deadline-aware queue), the per-address admission gate, brute-force throttling (when enabled) and
- * the deadline. One wiring, used by the service and by the in-process
- * test helper, so tests exercise exactly what runs.
+ * deadline-aware queue), the per-address admission gate, brute-force throttling (when enabled),
+ * decoy answers and the tracking of router-checked proofs, and the deadline. One wiring, used by
+ * the service and by the in-process test helper, so tests exercise exactly what runs.
  */
 export async function createAuthenticator(d: AuthenticatorDeps): Promise<BuiltAuthenticator> {
   const methods = await loadMethods();
@@ -65,9 +80,31 @@ export async function createAuthenticator(d: AuthenticatorDeps): Promise<BuiltAu
     keys: loadTokenKeys(t),
     lastUsedIntervalMs: t.lastUsedIntervalMs,
   });
+  const isReserved = (role: string) => role === "trusted" || (d.isReservedRole?.(role) ?? false);
+  const key = new ServiceKey(d.pool);
+  const decoyRoles = new DecoyRoles({
+    db: d.pool,
+    realmRoles: d.realmRoles,
+    usable: (realm, role) => !isReserved(role) && d.roleExists(realm, role),
+  });
+  const throttle = d.config.throttle.enabled ? new PostgresThrottle(d.pool, d.config.throttle, d.log, d.onLockout, { key }) : null;
+  const proofs = new ProofTracker({
+    timeoutMs: d.config.throttle.proofTimeoutMs,
+    log: d.log,
+    ...(throttle ? { guard: throttle } : {}),
+    watching: d.watching ?? (() => null),
+    ...(d.onProofFailed ? { onFailed: d.onProofFailed } : {}),
+  });
   const authenticator = new Authenticator({
     methods,
-    ctx: { pool: d.pool, passwords: hasher, config: d.config, log: d.log, tokens },
+    ctx: {
+      pool: d.pool,
+      passwords: hasher,
+      config: d.config,
+      log: d.log,
+      tokens,
+      decoys: { key: () => key.get(), role: (realm) => decoyRoles.role(realm) },
+    },
     maxTicketLength: t.maxTicketLength,
     ...(d.onTokenLogin ? { onTokenLogin: d.onTokenLogin } : {}),
     roleExists: d.roleExists,
@@ -75,7 +112,8 @@ export async function createAuthenticator(d: AuthenticatorDeps): Promise<BuiltAu
     ...(d.isClosedRealm ? { isClosedRealm: d.isClosedRealm } : {}),
     deadlineMs: d.config.deadlineMs,
     log: d.log,
-    ...(d.config.throttle.enabled ? { guard: new PostgresThrottle(d.pool, d.config.throttle, d.log, d.onLockout) } : {}),
+    ...(throttle ? { guard: throttle } : {}),
+    proofs,
     // One client address's logins in flight are bounded before any store or hash work.
     admission: {
       gate: new PeerAdmission(d.config.throttle.peerInFlight),
@@ -83,5 +121,5 @@ export async function createAuthenticator(d: AuthenticatorDeps): Promise<BuiltAu
     },
     ...(d.onOutcome ? { onOutcome: (o: AuthOutcome) => d.onOutcome!(o, methods) } : {}),
   });
-  return { authenticator, methods, hasher, issuers };
+  return { authenticator, methods, hasher, issuers, proofs, throttle };
 }

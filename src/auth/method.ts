@@ -29,6 +29,24 @@ export interface Principal {
   userId?: string;
   /** Set when a token (JWT, API token, device ticket) logged in. */
   token?: TokenBinding;
+  /** Set on a decoy answer (auth/decoys.ts): why the login really is refused. */
+  decoy?: Decoy;
+}
+
+/**
+ * Why a decoy was answered instead of a denial: the denial's reason, and whose failure it is
+ * (`account`: a known account, its own counter and audit row; `unknown`: bucket and rollup).
+ */
+export interface Decoy {
+  reason: string;
+  code: "account" | "unknown";
+}
+
+/** What a decoy answer is made from: the shared service key and the realm's decoy role. */
+export interface DecoyContext {
+  key(): Promise<Buffer>;
+  /** null: no decoy possible in this realm (unknown to the store, no usable role). */
+  role(realm: string): Promise<string | null>;
 }
 
 export interface MethodContext {
@@ -36,6 +54,7 @@ export interface MethodContext {
   passwords: PasswordHasher;
   config: Config;
   log: Logger;
+  decoys: DecoyContext;
   /** When this login's answer is due (performance.now() clock): KDF work that cannot finish by then is not started. */
   deadline?: number;
   /** JWTs, API tokens and device tickets sent as tickets. */
@@ -52,6 +71,14 @@ export interface AuthMethod {
    * proof after our answer, so our "success" proves nothing and must not reset a brute-force count.
    */
   readonly provesCredential?: boolean;
+  /**
+   * The decoy answer (auth/decoys.ts) for a request this method denied with code `account` or
+   * `unknown`, or null when the request itself admits none (no authid, no usable pubkey, a realm
+   * unknown to the store): the denial stands then. Only methods whose proof the router checks
+   * after a HELLO-time answer (wampcra, cryptosign, scram) have one; an answer of theirs, real or
+   * decoy, is a pending failure until the session joins (auth/proofTracker.ts).
+   */
+  decoy?(req: AuthRequest, ctx: MethodContext, why: Decoy): Promise<Principal | null>;
   /**
    * True when every attempt costs one password hash (ticket: a verification, or the dummy one for
    * unknown users). In a storm such a login is refused before any store work when the hash queue

@@ -3,14 +3,23 @@ import type { Config } from "../config/load.js";
 import type { DenyCode } from "../errors/authErrors.js";
 import type { Logger } from "../log/logger.js";
 import type { Queryable } from "../store/queries.js";
-import { clearFailures, lockedUntil, recordFailure, throttleSecret, type ThrottleKey } from "../store/throttleQueries.js";
+import { clearFailures, lockState, recordFailure, type ThrottleKey } from "../store/throttleQueries.js";
+import { keyId, PendingCounts, type Hold } from "./pendingCounts.js";
 import { peerKey } from "./peer.js";
+import { ServiceKey } from "./serviceKey.js";
 import type { AuthRequest } from "./request.js";
 
 /** What the authenticator asks before and after a login attempt. */
 export interface LoginGuard {
-  /** True when the account or the client address is locked out: deny without any KDF work. */
-  isLocked(req: AuthRequest): Promise<boolean>;
+  /**
+   * Is the account or the client address locked out (deny without any KDF work)? Stored failures
+   * and pending ones (PendingCounts) both count. With `hold`, an attempt that is not locked holds
+   * its keys as pending at once, in the same tick as the check, so concurrent attempts see each
+   * other: for methods whose proof the router checks, nothing else would stop a burst.
+   */
+  check(req: AuthRequest, hold: boolean): Promise<{ locked: boolean; hold: Hold | null }>;
+  /** Holds the keys a failure of this request with `code` would be counted on, until released. */
+  holdFor(req: AuthRequest, code: "account" | "unknown"): Promise<Hold>;
   /** A denial (`code` says whether a known account was refused). */
   failed(req: AuthRequest, code: DenyCode): Promise<void>;
   succeeded(req: AuthRequest): Promise<void>;
@@ -35,40 +44,50 @@ export function accountKeys(secret: Buffer, buckets: number, realm: string, auth
 /**
  * Brute-force throttling with counters in Postgres (shared by all instances): per (realm, authid)
  * (unknown accounts per bucket) and per client address, exponential lockout past a threshold.
+ * Pending failures (answers whose proof the router still checks) live in memory, per instance.
  */
 export class PostgresThrottle implements LoginGuard {
-  private secret: Promise<Buffer> | null = null;
+  private readonly key: ServiceKey;
+  readonly pending: PendingCounts;
 
   constructor(
     private readonly db: Queryable,
     private readonly t: Config["throttle"],
     private readonly log: Logger,
     private readonly onLockout?: () => void,
-  ) {}
+    shared: { key?: ServiceKey; pending?: PendingCounts } = {},
+  ) {
+    this.key = shared.key ?? new ServiceKey(db);
+    this.pending = shared.pending ?? new PendingCounts();
+  }
 
   private async keys(req: AuthRequest): Promise<{ own: ThrottleKey | null; bucket: ThrottleKey | null; peer: ThrottleKey | null }> {
     const ip = peerKey(req.details.transport, this.t);
     const peer: ThrottleKey | null = ip ? { scope: "peer", key: ip } : null;
     if (!req.realm || !req.authid) return { own: null, bucket: null, peer };
-    return { ...accountKeys(await this.bucketSecret(), this.t.unknownAccountBuckets, req.realm, req.authid), peer };
+    return { ...accountKeys(await this.key.get(), this.t.unknownAccountBuckets, req.realm, req.authid), peer };
   }
 
-  /** Read (or created) once; a failed read is retried by the next login. */
-  private bucketSecret(): Promise<Buffer> {
-    this.secret ??= throttleSecret(this.db).catch((err: unknown) => {
-      this.secret = null;
-      throw err;
-    });
-    return this.secret;
-  }
-
-  async isLocked(req: AuthRequest): Promise<boolean> {
+  async check(req: AuthRequest, hold: boolean): Promise<{ locked: boolean; hold: Hold | null }> {
     const { own, bucket, peer } = await this.keys(req);
-    const until = await lockedUntil(
-      this.db,
-      [own, bucket, peer].filter((k): k is ThrottleKey => k !== null),
-    );
-    return until !== null;
+    const keys = [own, bucket, peer].filter((k): k is ThrottleKey => k !== null);
+    const stored = await lockState(this.db, keys, this.t.windowMs);
+    // From here to the hold nothing awaits: concurrent attempts are checked one after the other.
+    const locked = keys.some((k) => {
+      const s = stored.get(keyId(k));
+      const pending = this.pending.count(k);
+      const threshold = k.scope === "peer" ? this.t.peerThreshold : this.t.accountThreshold;
+      // With nothing pending the stored lock alone decides (after a lock expires, one attempt at a
+      // time gets through, as for tickets); pending attempts count as the failures they may become.
+      return (s?.locked ?? false) || (pending > 0 && (s?.failures ?? 0) + pending > threshold);
+    });
+    if (locked) return { locked, hold: null };
+    return { locked, hold: hold ? this.pending.hold(keys) : null };
+  }
+
+  async holdFor(req: AuthRequest, code: "account" | "unknown"): Promise<Hold> {
+    const { own, bucket, peer } = await this.keys(req);
+    return this.pending.hold([code === "account" ? own : bucket, peer].filter((k): k is ThrottleKey => k !== null));
   }
 
   async failed(req: AuthRequest, code: DenyCode): Promise<void> {

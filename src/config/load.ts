@@ -35,6 +35,7 @@ export interface Config {
     trustedProxyHops: number;
     ipv6PrefixLength: number;
     peerInFlight: number;
+    proofTimeoutMs: number;
     unknownAccountBuckets: number;
   };
   audit: { enabled: boolean; retentionDays: number; rollupWindowMs: number };

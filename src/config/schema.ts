@@ -251,6 +251,12 @@ export const schema = {
       default: 8,
       env: "AUTHD_THROTTLE_PEER_IN_FLIGHT",
     },
+    proofTimeoutMs: {
+      doc: "wampcra, cryptosign and scram: the router checks the proof after wamp-authd's answer, so each answer counts as a pending failure (lockouts see it at once) until the session joins (wamp.session.on_join, which also clears the account's counter); not joined within this many ms, it is counted and audited as a failed proof.",
+      format: "positive-int",
+      default: 10000,
+      env: "AUTHD_THROTTLE_PROOF_TIMEOUT_MS",
+    },
     unknownAccountBuckets: {
       doc: "Failures of unknown accounts are counted in this many shared counters (a keyed hash of realm and authid picks one), so random authids cannot grow authd.login_failures.",
       format: "positive-int",

@@ -74,6 +74,21 @@ export async function findLoginsByLookup(db: Queryable, realm: string | null, me
   return rows.map(({ cred, ...user }) => ({ user, credentials: [cred] }));
 }
 
+/**
+ * The roles of a realm's enabled users, most common first (ties by name): the decoy answers for
+ * unknown users take their role from here (auth/decoyRoles.ts), cached, not per login.
+ */
+export async function commonRoles(db: Queryable, realm: string, limit = 10): Promise<string[]> {
+  const { rows } = await db.query<{ role: string }>({
+    name: "authd_common_roles",
+    text: `SELECT u.role FROM authd.users u JOIN authd.realms r ON r.id = u.realm_id
+            WHERE r.name = $1 AND NOT u.disabled
+            GROUP BY u.role ORDER BY count(*) DESC, u.role LIMIT $2`,
+    values: [realm, limit],
+  });
+  return rows.map((r) => r.role);
+}
+
 /** Rewrites a credential's data after a rehash on login; flagged so the change does not revoke sessions. */
 export async function rehashCredential(pool: pg.Pool, id: string, data: Record<string, unknown>): Promise<void> {
   const client = await pool.connect();

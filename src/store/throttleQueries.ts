@@ -9,16 +9,28 @@ export interface ThrottleKey {
   key: string;
 }
 
-/** The latest lock expiry among the keys, or null when none is locked now. */
-export async function lockedUntil(db: Queryable, keys: ThrottleKey[]): Promise<Date | null> {
-  if (keys.length === 0) return null;
-  const { rows } = await db.query<{ until: Date | null }>({
-    name: "authd_locked_until",
-    text: `SELECT max(locked_until) AS until FROM authd.login_failures
-            WHERE (scope, key) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND locked_until > now()`,
-    values: [keys.map((k) => k.scope), keys.map((k) => k.key)],
+export interface KeyState {
+  /** Failures counted within the window (0 once the window has passed since the last one). */
+  failures: number;
+  /** A lock is in force now. */
+  locked: boolean;
+}
+
+/** The counters of the keys that have one, by `scope\u0000key`. */
+export async function lockState(db: Queryable, keys: ThrottleKey[], windowMs: number): Promise<Map<string, KeyState>> {
+  const out = new Map<string, KeyState>();
+  if (keys.length === 0) return out;
+  const { rows } = await db.query<{ scope: string; key: string; failures: number; locked: boolean }>({
+    name: "authd_lock_state",
+    text: `SELECT scope, key,
+                  CASE WHEN last_failure < now() - make_interval(secs => $3 / 1000.0) THEN 0 ELSE failures END AS failures,
+                  coalesce(locked_until > now(), false) AS locked
+             FROM authd.login_failures
+            WHERE (scope, key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+    values: [keys.map((k) => k.scope), keys.map((k) => k.key), windowMs],
   });
-  return rows[0]?.until ?? null;
+  for (const r of rows) out.set(`${r.scope}\u0000${r.key}`, { failures: Number(r.failures), locked: r.locked });
+  return out;
 }
 
 export interface FailurePolicy {

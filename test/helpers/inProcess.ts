@@ -8,6 +8,7 @@ import type pg from "pg";
 import { AuditRecorder } from "../../src/audit/recorder.js";
 import type { Authenticator, AuthOutcome } from "../../src/auth/authenticator.js";
 import { createAuthenticator } from "../../src/auth/createAuthenticator.js";
+import type { ProofTracker } from "../../src/auth/proofTracker.js";
 import { PasswordHasher, type Argon2Params } from "../../src/auth/passwords.js";
 import { Authorizer } from "../../src/authorize/authorizer.js";
 import { PermissionIndex } from "../../src/authorize/permissionIndex.js";
@@ -44,6 +45,8 @@ export interface InProcess {
   outcomes: AuthOutcome[];
   /** The audit recorder, when asked for (opts.audit). */
   audit: AuditRecorder | null;
+  /** Router-checked answers awaiting a join (none comes in process: each one fails after throttle.proofTimeoutMs). */
+  proofs: ProofTracker;
   reload(): Promise<void>;
   close(): Promise<void>;
 }
@@ -53,7 +56,7 @@ export const CHEAP_ARGON2: Argon2Params = { memoryCost: 1024, timeCost: 1, paral
 export async function inProcess(
   url: string,
   values: Record<string, unknown> = {},
-  opts: { keepOutcomes?: boolean; audit?: boolean } = {},
+  opts: { keepOutcomes?: boolean; audit?: boolean; watching?: (realm: string) => number | null; onOutcome?: (o: AuthOutcome) => void } = {},
 ): Promise<InProcess> {
   const config = loadConfig({
     env: {},
@@ -66,14 +69,19 @@ export async function inProcess(
   const audit = opts.audit
     ? new AuditRecorder(pool, quietLog, { rollupWindowMs: config.audit.rollupWindowMs, knownRealm: (r) => index.hasRealm(r) })
     : null;
-  const { authenticator } = await createAuthenticator({
+  const { authenticator, proofs } = await createAuthenticator({
     config,
     pool,
     log: quietLog,
     hasher,
     roleExists: (realm, role) => index.hasRole(realm, role),
+    realmRoles: (realm) => index.roles(realm),
+    // As if every realm were watched: answers of router-checked methods await a join (which never comes here).
+    watching: opts.watching ?? (() => 0),
+    onProofFailed: (f) => audit?.proofFailed(f),
     onOutcome: (o) => {
       if (opts.keepOutcomes) outcomes.push(o);
+      opts.onOutcome?.(o);
       audit?.login(o);
     },
   });
@@ -87,10 +95,12 @@ export async function inProcess(
     index: () => index,
     outcomes,
     audit,
+    proofs,
     async reload() {
       index = PermissionIndex.build(roleRules(await loadPermissions(pool)));
     },
     async close() {
+      proofs.stop();
       await audit?.stop();
       await pool.end();
     },

@@ -20,7 +20,10 @@ export interface PyWelcome {
   realm: string;
 }
 
-export type PyResult = { welcome: PyWelcome } | { abort: string | null; message: string | null };
+/** What the router sent in CHALLENGE, or null when it answered the HELLO with WELCOME or ABORT. */
+export type PyChallenge = { method: string; extra: Record<string, unknown> } | null;
+
+export type PyResult = ({ welcome: PyWelcome } | { abort: string | null; message: string | null }) & { challenge?: PyChallenge };
 
 export interface PyLogin {
   url: string;
@@ -48,12 +51,27 @@ async function python(): Promise<string> {
 }
 
 export async function pyLogin(o: PyLogin): Promise<PyResult> {
+  const results = await run(o, o.password === undefined ? [] : [o.password]);
+  const last = results[results.length - 1];
+  if (!last) throw new Error("python client printed no JSON");
+  return last;
+}
+
+/** SCRAM logins with each password in turn (one python process, fresh connections), in order. */
+export async function pyLogins(o: Omit<PyLogin, "password">, passwords: string[]): Promise<PyResult[]> {
+  const results = await run(o, passwords);
+  if (results.length !== passwords.length)
+    throw new Error(`python client printed ${results.length} results for ${passwords.length} logins`);
+  return results;
+}
+
+async function run(o: PyLogin, passwords: string[]): Promise<PyResult[]> {
   const args = [SCRIPT, "--url", o.url, "--realm", o.realm, "--authmethod", o.authmethod, "--timeout", String(o.timeoutS ?? 15)];
   const opt = (flag: string, v: string | undefined) => {
     if (v !== undefined) args.push(flag, v);
   };
   opt("--authid", o.authid);
-  opt("--password", o.password);
+  for (const p of passwords) args.push("--password", p);
   opt("--ticket", o.ticket);
   opt("--seed", o.seed);
   opt("--channel-binding", o.channelBinding);
@@ -62,15 +80,19 @@ export async function pyLogin(o: PyLogin): Promise<PyResult> {
   opt("--key", o.key);
   for (const [name, value] of Object.entries(o.headers ?? {})) args.push("--header", `${name}=${value}`);
   const py = await python();
+  const logins = Math.max(1, passwords.length);
   const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(py, args, { encoding: "utf8", timeout: ((o.timeoutS ?? 15) + 15) * 1000 }, (err, out, stderr) => {
+    execFile(py, args, { encoding: "utf8", timeout: ((o.timeoutS ?? 15) * logins + 15) * 1000 }, (err, out, stderr) => {
       if (err) reject(new Error(`python client failed: ${err.message}\n${stderr}`));
       else resolve(out);
     });
   });
-  const line = stdout.trim().split("\n").pop() ?? "";
+  const lines = stdout
+    .trim()
+    .split("\n")
+    .filter((l) => l.startsWith("{"));
   try {
-    return JSON.parse(line) as PyResult;
+    return lines.map((l) => JSON.parse(l) as PyResult);
   } catch {
     throw new Error(`python client printed no JSON: ${JSON.stringify(stdout)}`);
   }

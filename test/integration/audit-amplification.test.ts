@@ -18,6 +18,7 @@ import { userWithTicket } from "../helpers/seed.js";
 import { startStack, type Stack } from "../helpers/stack.js";
 
 const hex = (n: number) => randomBytes(n).toString("hex");
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function count(db: { query: TestStore["pool"]["query"] }, sql: string): Promise<number> {
   const { rows } = await db.query<{ n: string }>(sql);
@@ -32,6 +33,18 @@ async function denied(p: Promise<unknown>): Promise<AuthError> {
     throw err;
   }
   throw new Error("expected a denial");
+}
+
+/** A denial, or (wampcra, cryptosign, scram in a realm of the store) a decoy answer: its role is the realm's. */
+async function deniedOrDecoy(p: Promise<{ role: string }>): Promise<"denied" | "decoy"> {
+  try {
+    const answer = await p;
+    assert.equal(answer.role, "user");
+    return "decoy";
+  } catch (err) {
+    if (err instanceof AuthError && err.uri === "wamp.error.not_authorized") return "denied";
+    throw err;
+  }
 }
 
 describe("audit amplification through a real Crossbar (ticket logins with random authids)", () => {
@@ -115,6 +128,7 @@ describe("audit amplification in process (thousands of denials, every method, ra
   let store: TestStore;
   let ip: InProcess;
   const BUCKETS = 32;
+  const PROOF_TIMEOUT_MS = 500;
 
   before(async () => {
     store = await freshStore();
@@ -127,7 +141,15 @@ describe("audit amplification in process (thousands of denials, every method, ra
     await userWithTicket(db, { realm: "ops", authid: "olga", role: "user" }, "olga-ticket");
     ip = await inProcess(
       store.url,
-      { throttle: { unknownAccountBuckets: BUCKETS, accountThreshold: 1_000_000, peerThreshold: 1_000_000, peerInFlight: 0 } },
+      {
+        throttle: {
+          unknownAccountBuckets: BUCKETS,
+          accountThreshold: 1_000_000,
+          peerThreshold: 1_000_000,
+          peerInFlight: 0,
+          proofTimeoutMs: PROOF_TIMEOUT_MS,
+        },
+      },
       { audit: true },
     );
   });
@@ -149,15 +171,16 @@ describe("audit amplification in process (thousands of denials, every method, ra
       const realm = (i: number) => (i % 5 === 0 ? `r-${hex(6)}` : i % 2 ? "app" : "ops");
       const requests = (i: number): unknown => {
         const transport = { peer: peer(i) };
+        const session = 1_000_000 + i;
         switch (i % 6) {
           case 0:
             return [realm(i), `ghost-${hex(8)}`, ticketDetails(hex(8), transport.peer)];
           case 1:
-            return [realm(i), `ghost-${hex(8)}`, { authmethod: "scram", authextra: { nonce: "bm9uY2U=" }, transport }];
+            return [realm(i), `ghost-${hex(8)}`, { authmethod: "scram", authextra: { nonce: "bm9uY2U=" }, transport, session }];
           case 2:
-            return [realm(i), `ghost-${hex(8)}`, { authmethod: "wampcra", transport }];
+            return [realm(i), `ghost-${hex(8)}`, { authmethod: "wampcra", transport, session }];
           case 3:
-            return [realm(i), `ghost-${hex(8)}`, { authmethod: "cryptosign", authextra: { pubkey: hex(32) }, transport }];
+            return [realm(i), `ghost-${hex(8)}`, { authmethod: "cryptosign", authextra: { pubkey: hex(32) }, transport, session }];
           case 4:
             return [realm(i), `anon-${hex(8)}`, { authmethod: "anonymous", transport }];
           default:
@@ -166,14 +189,18 @@ describe("audit amplification in process (thousands of denials, every method, ra
         }
       };
       const batch = 16;
+      const seen = { denied: 0, decoy: 0 };
       for (let i = 0; i < N; i += batch) {
         await Promise.all(
           Array.from({ length: batch }, async (_, k) => {
-            const d = await denied(ip.authenticator.authenticate(requests(i + k)));
-            assert.equal(d.uri, "wamp.error.not_authorized");
+            seen[await deniedOrDecoy(ip.authenticator.authenticate(requests(i + k)))]++;
           }),
         );
       }
+      // Unknown wampcra/cryptosign/scram names in the store's realms got decoys; no join follows them
+      // here, so each becomes a failed proof (counted in the rollup) once its timeout has passed.
+      assert.ok(seen.decoy > N / 4, `${seen.decoy} decoys`);
+      await sleep(PROOF_TIMEOUT_MS + 500);
       // Known accounts: each wrong credential and each success keeps its own row.
       await denied(ip.authenticator.authenticate(["app", "alice", ticketDetails("wrong", "tcp4:198.51.100.1:1")]));
       await denied(ip.authenticator.authenticate(["ops", "olga", ticketDetails("wrong", "tcp4:198.51.100.2:1")]));
@@ -200,7 +227,12 @@ describe("audit amplification in process (thousands of denials, every method, ra
         "every denial is counted",
       );
       const kinds = new Set(rollups.map((r) => r.kind));
-      for (const k of ["unknown", "policy", "bad_request"]) assert.ok(kinds.has(k as never), `kind ${k}`);
+      for (const k of ["unknown", "policy", "bad_request", "proof_failed"]) assert.ok(kinds.has(k as never), `kind ${k}`);
+      assert.equal(
+        rollups.filter((r) => r.kind === "proof_failed").reduce((n, r) => n + Number(r.count), 0),
+        seen.decoy,
+        "every decoy is counted as a failed proof",
+      );
       assert.ok(
         rollups.some((r) => r.realm === OTHER_REALM && r.sample_realm?.startsWith("r-")),
         "random realms share one row",

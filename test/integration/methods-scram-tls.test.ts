@@ -50,6 +50,8 @@ describe("WAMP-SCRAM and WAMP-TLS through a real Crossbar", () => {
       realms: { app: ["user"], other: ["user"] },
       methods: ["ticket", "scram", "cryptosign"],
       crossbar: { tls: { port: tlsPort, certificate: server.cert, key: server.key, caCertificates: [ca.cert] } },
+      // Decoys are made with the configured SCRAM parameters: the same as the test users'.
+      service: { scram: SCRAM },
     });
     const db = stack.store.pool;
     for (const realm of ["app", "other"]) {
@@ -142,15 +144,23 @@ describe("WAMP-SCRAM and WAMP-TLS through a real Crossbar", () => {
       assert.equal(a.message, "SCRAM authentication failed");
     });
 
-    it("unknown, disabled, authid-override and malformed-credential users get the ticket denial", async () => {
+    it("unknown, disabled, authid-override and malformed-credential users get a CHALLENGE, then the ABORT of a wrong password", async () => {
+      const wrong = await pyScram("sam", "not-sams-password");
+      assert.ok(wrong.challenge);
       for (const [authid, password] of [
         ["nobody", "x"],
         ["sid", "sid-password"],
         ["olga", "olga-password"],
         ["mal", "x"],
       ] as const) {
-        const a = pyAbortOf(await pyScram(authid, password));
-        assert.deepEqual({ reason: a.abort, message: a.message }, ticketDenial, authid);
+        const r = await pyScram(authid, password);
+        assert.equal(r.challenge?.method, "scram", `${authid}: a CHALLENGE (decoy)`);
+        const a = pyAbortOf(r);
+        assert.deepEqual(
+          { reason: a.abort, message: a.message },
+          { reason: ticketDenial.reason, message: "SCRAM authentication failed" },
+          authid,
+        );
       }
     });
 

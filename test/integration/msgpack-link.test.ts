@@ -2,20 +2,31 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import * as admin from "../../src/store/adminQueries.js";
 import { errorOf, ticketLogin } from "../helpers/client.js";
+import { cryptosignAttempt, keyPair, pubHex } from "../helpers/proofClients.js";
 import { userWithTicket } from "../helpers/seed.js";
 import { startStack, type Stack } from "../helpers/stack.js";
 
 describe("router link with router.serializer msgpack (real Crossbar)", () => {
   let stack: Stack;
+  const aliceKey = keyPair();
 
   before(async () => {
-    stack = await startStack({ realms: { app: ["user"] }, service: { router: { serializer: "msgpack" } } });
+    stack = await startStack({
+      realms: { app: ["user"] },
+      methods: ["ticket", "cryptosign"],
+      service: { router: { serializer: "msgpack" }, throttle: { proofTimeoutMs: 800 } },
+    });
     const db = stack.store.pool;
     await admin.addRealm(db, "app");
     await admin.addRole(db, "app", "user");
     await admin.grant(db, "app", "user", { uri: "com.example.", match: "prefix", allow: ["call", "register"], discloseCaller: true });
     await admin.grant(db, "app", "user", { uri: "com.example.secret", match: "exact", allow: [] });
-    await userWithTicket(db, { realm: "app", authid: "alice", role: "user", extra: { team: "blue", n: 2 ** 40 } }, "alice-ticket");
+    const alice = await userWithTicket(
+      db,
+      { realm: "app", authid: "alice", role: "user", extra: { team: "blue", n: 2 ** 40 } },
+      "alice-ticket",
+    );
+    await admin.addKeyedCredential(db, alice, "cryptosign", pubHex(aliceKey), "laptop", null);
     await stack.service!.reload();
   });
 
@@ -42,4 +53,19 @@ describe("router link with router.serializer msgpack (real Crossbar)", () => {
       caller.close();
     }
   });
+
+  it(
+    "session joins arrive over msgpack too: a good cryptosign login is confirmed, a wrong key is counted",
+    { timeout: 30_000 },
+    async () => {
+      assert.equal((await cryptosignAttempt(stack.wsUrl, "app", "alice", aliceKey)).abort, null);
+      assert.ok((await cryptosignAttempt(stack.wsUrl, "app", "alice", keyPair(), pubHex(aliceKey))).abort);
+      await new Promise((r) => setTimeout(r, 1300));
+      const { rows } = await stack.store.pool.query<{ failures: number }>(
+        "SELECT failures FROM authd.login_failures WHERE scope = 'account' AND key = $1",
+        [JSON.stringify(["app", "alice"])],
+      );
+      assert.deepEqual(rows, [{ failures: 1 }], "only the wrong key failed");
+    },
+  );
 });

@@ -83,7 +83,13 @@ describe("per-method authenticator procedures and authenticator-realm", () => {
   it("a per-method procedure refuses other methods", async () => {
     const authenticator = new Authenticator({
       methods: await loadMethods(),
-      ctx: { pool: stack.store.pool, passwords: testHasher, config: stack.config, log: quietLog },
+      ctx: {
+        pool: stack.store.pool,
+        passwords: testHasher,
+        config: stack.config,
+        log: quietLog,
+        decoys: { key: () => Promise.resolve(Buffer.alloc(32)), role: () => Promise.resolve(null) },
+      },
       roleExists: () => true,
       deadlineMs: 3000,
       log: quietLog,

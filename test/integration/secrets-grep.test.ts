@@ -13,11 +13,12 @@ import pino from "pino";
 import { CraCipher, parseCraKeys } from "../../src/auth/craCipher.js";
 import { buildCraCredential, deriveCraKey } from "../../src/auth/craCredential.js";
 import { normalizeFingerprint } from "../../src/auth/methods/tls.js";
+import { decoyCraAnswer, decoyPublicKey, decoyScramAnswer } from "../../src/auth/decoys.js";
 import { deriveScramCredential } from "../../src/auth/scramCredential.js";
 import { createLogger } from "../../src/log/logger.js";
 import { freePort } from "../../devstack/ports.js";
 import * as admin from "../../src/store/adminQueries.js";
-import { listAudit } from "../../src/store/auditQueries.js";
+import { listAudit, listRollups } from "../../src/store/auditQueries.js";
 import { TestPki } from "../helpers/certs.js";
 import { connect, ticketLogin, type Joined } from "../helpers/client.js";
 import { pyLogin } from "../helpers/pyClient.js";
@@ -66,7 +67,7 @@ describe("no secret in logs or audit rows (every method, real Crossbar, debug lo
       realms: { app: ["user"] },
       methods: ["ticket", "wampcra", "cryptosign", "scram", "anonymous"],
       crossbar: { tls: { port: tlsPort, certificate: server.cert, key: server.key, caCertificates: [ca.cert] } },
-      service: { cra: { key: craKey, secretMode: "plain" } },
+      service: { cra: { key: craKey, secretMode: "plain" }, throttle: { proofTimeoutMs: 1000 } },
       log,
     });
     const db = stack.store.pool;
@@ -144,6 +145,39 @@ describe("no secret in logs or audit rows (every method, real Crossbar, debug lo
     outcomes.tls = await settle(
       connectTls({ ca: ca.cert, cert: client.cert, key: client.key }, { url: wssUrl, realm: "app", authmethods: ["tls"] }),
     );
+    // Decoy answers (unknown users of the router-checked methods).
+    outcomes.scramDecoy = await settle(
+      pyLogin({ url: stack.wsUrl, realm: "app", authmethod: "scram", authid: "ghost-scram", password: secrets.scramWrong }),
+    );
+    outcomes.craDecoy = await settle(
+      connect({
+        url: stack.wsUrl,
+        realm: "app",
+        authmethods: ["wampcra"],
+        authid: "ghost-cra",
+        onchallenge: (_s, _m, extra) => autobahn.auth_cra.sign(secrets.craWrong!, extra.challenge as string),
+      }),
+    );
+    const stranger = autobahn.nacl.sign.keyPair.fromSeed(new Uint8Array(randomBytes(32)));
+    outcomes.cryptosignDecoy = await settle(
+      connect({
+        url: stack.wsUrl,
+        realm: "app",
+        authmethods: ["cryptosign"],
+        authid: "ghost-cs",
+        authextra: { pubkey: Buffer.from(stranger.publicKey).toString("hex") },
+        onchallenge: (_s, _m, extra) => autobahn.auth_cryptosign.sign_challenge(stranger, extra as { challenge: string }),
+      }),
+    );
+    // The service key the decoys come from, and what it derives for these names.
+    const { rows } = await db.query<{ value: Buffer }>("SELECT value FROM authd.service_secrets WHERE name = 'throttle.buckets'");
+    const serviceKey = rows[0]!.value;
+    secrets.serviceKey = serviceKey.toString("hex");
+    secrets.decoyPubkey = decoyPublicKey(serviceKey, "app");
+    secrets.decoyScramSalt = String(decoyScramAnswer(serviceKey, "app", "ghost-scram", { iterations: 1, memory: 8 }).salt);
+    secrets.decoyCraSalt = String(decoyCraAnswer(serviceKey, "app", "ghost-cra", "plain").salt);
+    // Failed proofs are audited once their join is overdue.
+    await new Promise((r) => setTimeout(r, 1500));
     await stack.service!.audit.flush();
   });
 
@@ -165,6 +199,9 @@ describe("no secret in logs or audit rows (every method, real Crossbar, debug lo
       scramWrong: "abort",
       anonymous: "welcome",
       tls: "welcome",
+      scramDecoy: "abort",
+      craDecoy: "abort",
+      cryptosignDecoy: "abort",
     });
   });
 
@@ -177,6 +214,10 @@ describe("no secret in logs or audit rows (every method, real Crossbar, debug lo
       assert.ok(value.length >= 16, `${name} is long enough to grep for`);
       assert.equal(text.includes(value), false, `${name} appears in the log`);
     }
+    // The random parts of decoys (SCRAM stored/server keys: 64 hex) and any other key material:
+    // no run of 32+ hex characters is logged at all.
+    assert.deepEqual(text.match(/[0-9a-fA-F]{32,}/g) ?? [], []);
+    assert.match(text, /"outcome":"decoy"/, "decoy answers are logged (without their material)");
   });
 
   it("no audit row holds a secret; every login is audited with method, peer and reason", async () => {
@@ -190,5 +231,18 @@ describe("no secret in logs or audit rows (every method, real Crossbar, debug lo
     assert.match(wrong?.peer ?? "", /^tcp4:127\.0\.0\.1:\d+$/);
     const ok = rows.find((r) => r.authid === "tom" && r.outcome === "allow");
     assert.ok(ok?.session && Number(ok.session) > 0, "the session id is recorded");
+    assert.deepEqual(text.match(/[0-9a-fA-F]{32,}/g) ?? [], []);
+    // A wrong SCRAM password and a wrong CRA secret are failed proofs of known accounts.
+    for (const [authid, method] of [
+      ["sue", "scram"],
+      ["carl", "wampcra"],
+    ])
+      assert.ok(
+        rows.some((r) => r.authid === authid && r.method === method && r.outcome === "deny" && r.reason?.startsWith("proof failed")),
+        `${authid}: failed proof audited`,
+      );
+    const rollups = JSON.stringify(await listRollups(stack.store.pool, {}));
+    for (const [name, value] of Object.entries(secrets)) assert.equal(rollups.includes(value), false, `${name} appears in the rollups`);
+    assert.match(rollups, /proof_failed/);
   });
 });

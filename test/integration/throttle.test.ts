@@ -45,7 +45,7 @@ describe("brute-force throttling (in process, real store)", () => {
   let store: TestStore;
   let a: InProcess;
   let b: InProcess;
-  const throttle = { accountThreshold: 3, peerThreshold: 6, baseLockMs: 1500, maxLockMs: 60_000, windowMs: 600_000 };
+  const throttle = { accountThreshold: 3, peerThreshold: 6, baseLockMs: 1500, maxLockMs: 60_000, windowMs: 600_000, proofTimeoutMs: 300 };
 
   before(async () => {
     store = await freshStore();
@@ -130,27 +130,76 @@ describe("brute-force throttling (in process, real store)", () => {
     );
   });
 
-  it("unknown and disabled users of every method are counted (wampcra, cryptosign, scram, anonymous, tls)", async () => {
+  it("unknown and disabled users of every method are counted: wampcra, cryptosign, scram (decoys, when no join follows), anonymous, tls", async () => {
     const peer = "tcp4:203.0.113.60:1";
     const before = (await failureRow(store, "peer", "203.0.113.60"))?.failures ?? 0;
-    const requests: unknown[] = [
-      ["app", "nobody", { authmethod: "wampcra", transport: { peer } }],
-      ["app", "nobody", { authmethod: "cryptosign", authextra: { pubkey: "ab".repeat(32) }, transport: { peer } }],
-      ["app", "nobody", { authmethod: "scram", authextra: { nonce: "bm9uY2U=", channel_binding: null }, transport: { peer } }],
-      ["app", "dis", { authmethod: "wampcra", transport: { peer } }],
-      ["app", "anon-123", { authmethod: "anonymous", transport: { peer } }],
+    let session = 60_000;
+    const details = (d: Record<string, unknown>) => ({ authextra: {}, ...d, session: ++session, transport: { peer } });
+    // Answered with decoys (the router's proof check then fails): counted once no join comes.
+    const decoyed: unknown[] = [
+      ["app", "nobody", details({ authmethod: "wampcra" })],
+      ["app", "nobody", details({ authmethod: "cryptosign", authextra: { pubkey: "ab".repeat(32) } })],
+      ["app", "nobody", details({ authmethod: "scram", authextra: { nonce: "bm9uY2U=", channel_binding: null } })],
+      ["app", "dis", details({ authmethod: "wampcra" })],
     ];
-    for (const r of requests) {
+    for (const r of decoyed) {
+      const answer = await a.authenticator.authenticate(r);
+      assert.equal(answer.role, "user");
+      assert.ok("secret" in answer || "pubkey" in answer || "stored-key" in answer);
+    }
+    // Denied at once.
+    const denied: unknown[] = [
+      ["app", "anon-123", details({ authmethod: "anonymous" })],
+      ["app", "nobody", details({ authmethod: "tls" })],
+    ];
+    for (const r of denied) {
       const d = await denialOf(a.authenticator.authenticate(r));
       assert.equal(d.uri, DENY_URI);
       assert.equal(d.message, DENY_MESSAGE);
     }
-    assert.equal((await failureRow(store, "peer", "203.0.113.60"))?.failures, before + requests.length);
+    assert.equal((await failureRow(store, "peer", "203.0.113.60"))?.failures, before + denied.length);
+    await sleep(throttle.proofTimeoutMs + 300);
+    assert.equal((await failureRow(store, "peer", "203.0.113.60"))?.failures, before + denied.length + decoyed.length);
     // The unknown name is counted in its bucket, never under its own key (random names cannot grow the table).
-    assert.equal((await failureRow(store, "account", await bucketKey(store, "app", "nobody")))?.failures, 3);
+    assert.equal((await failureRow(store, "account", await bucketKey(store, "app", "nobody")))?.failures, 4);
     assert.equal(await failureRow(store, "account", JSON.stringify(["app", "nobody"])), null);
     // The disabled (known) user is counted under its own key.
     assert.equal((await failureRow(store, "account", JSON.stringify(["app", "dis"])))?.failures, 1);
+  });
+
+  it("concurrent router-checked HELLOs hold each other: a burst is cut at threshold + 1 before anything is stored", async () => {
+    await userWithTicket(store.pool, { realm: "app", authid: "hal", role: "user" }, "hal-ticket");
+    const pubkey = "cd".repeat(32);
+    await admin.addKeyedCredential(store.pool, await admin.userId(store.pool, "app", "hal"), "cryptosign", pubkey, null, null);
+    let session = 70_000;
+    // Each from its own address: only the account's key decides.
+    const hello = (i: number) =>
+      a.authenticator.authenticate([
+        "app",
+        "hal",
+        { authmethod: "cryptosign", session: ++session, authextra: { pubkey }, transport: { peer: `tcp4:198.18.${i}.1:1` } },
+      ]);
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        hello(i).then(
+          () => "answered",
+          (e: unknown) => (e as AuthError).reason,
+        ),
+      ),
+    );
+    assert.deepEqual(outcomes.filter((o) => o === "answered").length, throttle.accountThreshold + 1);
+    assert.ok(outcomes.filter((o) => o !== "answered").every((o) => o === "locked out"));
+    assert.equal(await failureRow(store, "account", JSON.stringify(["app", "hal"])), null, "nothing stored yet");
+    // A ticket attempt of that account is refused too while they are pending (lockout covers every method).
+    assert.equal(
+      (await denialOf(a.authenticator.authenticate(["app", "hal", ticketDetails("hal-ticket", "tcp4:198.18.99.1:1")]))).reason,
+      "locked out",
+    );
+    // In process no join comes: the answers become failures, and the lock is stored.
+    await sleep(throttle.proofTimeoutMs + 300);
+    const row = await failureRow(store, "account", JSON.stringify(["app", "hal"]));
+    assert.equal(row?.failures, throttle.accountThreshold + 1);
+    assert.ok((row?.lock_ms ?? 0) > 0);
   });
 
   it("an unknown name locks out exactly like a known one: after the threshold, refused without KDF work", async () => {
@@ -172,7 +221,7 @@ describe("brute-force throttling (in process, real store)", () => {
     assert.deepEqual(unknown, known);
   });
 
-  it("a method whose proof the router checks (cryptosign) cannot reset a ticket brute-force counter", async () => {
+  it("a method whose proof the router checks (cryptosign) cannot reset a ticket brute-force counter; without a join it fails", async () => {
     const db = store.pool;
     const id = await admin.userId(db, "app", "erin");
     const pubkey = "ef".repeat(32);
@@ -183,10 +232,13 @@ describe("brute-force throttling (in process, real store)", () => {
     const answer = await a.authenticator.authenticate([
       "app",
       "erin",
-      { authmethod: "cryptosign", authextra: { pubkey }, transport: { peer: "tcp4:192.0.2.100:9" } },
+      { authmethod: "cryptosign", session: 80_001, authextra: { pubkey }, transport: { peer: "tcp4:192.0.2.100:9" } },
     ]);
     assert.equal(answer.authid, "erin");
     assert.equal((await failureRow(store, "account", JSON.stringify(["app", "erin"])))?.failures, 2);
+    // No join (in process): a failed proof, counted like a wrong ticket.
+    await sleep(throttle.proofTimeoutMs + 300);
+    assert.equal((await failureRow(store, "account", JSON.stringify(["app", "erin"])))?.failures, 3);
     // A proven ticket login does clear it.
     await a.authenticator.authenticate(["app", "erin", ticketDetails("erin-ticket", "tcp4:192.0.2.100:10")]);
     assert.equal(await failureRow(store, "account", JSON.stringify(["app", "erin"])), null);

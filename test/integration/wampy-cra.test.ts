@@ -140,7 +140,7 @@ describe("wampy (PyPI) WAMP-CRA with wampy's documented config, imported with --
       welcomeOf(await wampyLogin({ url: stack.wsUrl, realm: "realm1", authmethod: "wampcra", authid: "joe", secret: "secret2" })).authid,
       "joe",
     );
-    // Unknown users are denied by wamp-authd before any challenge.
+    // Unknown users get a decoy CHALLENGE (wamp-authd) and then the router's wrong-signature ABORT.
     const unknown = abortOf(
       await wampyLogin({ url: stack.wsUrl, realm: "realm1", authmethod: "wampcra", authid: "nobody", secret: DERIVED }),
     );

@@ -2,11 +2,14 @@
 """
 One-shot autobahn-python WAMP client for wamp-authd's integration tests.
 
-Connects once, authenticates with one method, and prints exactly one JSON line on stdout:
-  {"welcome": {"authid", "authrole", "authmethod", "authprovider", "authextra", "realm"}}
-  {"abort": <reason URI or null>, "message": <text or null>}
-and exits 0 either way (exit 2 only for bad command-line arguments). The test side asserts on the JSON,
-so a denial is data, not a crash. Run it with the Crossbar venv's python (it has autobahn + argon2-cffi).
+Connects, authenticates with one method, and prints exactly one JSON line on stdout per login:
+  {"welcome": {"authid", "authrole", "authmethod", "authprovider", "authextra", "realm"}, "challenge": ...}
+  {"abort": <reason URI or null>, "message": <text or null>, "challenge": ...}
+where "challenge" is what the router sent in CHALLENGE ({"method", "extra"}) or null when it sent
+none (a WELCOME or ABORT straight after HELLO). Exits 0 either way (exit 2 only for bad command-line
+arguments). The test side asserts on the JSON, so a denial is data, not a crash. Run it with the
+Crossbar venv's python (it has autobahn + argon2-cffi). --password may be given several times (scram):
+one login per password, one after the other on fresh connections, one JSON line each.
 
 Methods: ticket (--ticket), scram (--password; argon2id-13 via autobahn.wamp.auth.AuthScram, which also
 verifies the router's scram_server_signature on WELCOME), tls (client certificate via --cert/--key),
@@ -41,7 +44,7 @@ def parse_args():
     p.add_argument("--realm", required=True)
     p.add_argument("--authmethod", required=True, choices=["ticket", "scram", "tls", "anonymous", "cryptosign"])
     p.add_argument("--authid", default=None)
-    p.add_argument("--password", default=None, help="scram password")
+    p.add_argument("--password", action="append", default=None, help="scram password (repeat: one login per password)")
     p.add_argument("--ticket", default=None)
     p.add_argument("--seed", default=None, help="cryptosign private key seed (64 hex chars)")
     p.add_argument("--channel-binding", default=None, choices=["tls-unique", "tls-unique-zero"])
@@ -66,15 +69,17 @@ def parse_args():
 class OneShot(ApplicationSession):
     """Joins once; records WELCOME or ABORT into `done`, then leaves."""
 
-    def __init__(self, config, args, done):
+    def __init__(self, config, args, done, password):
         super().__init__(config)
         self.args = args
         self.done = done
-        self.scram = AuthScram(authid=args.authid, password=args.password) if args.authmethod == "scram" else None
+        self.challenge = None
+        self.scram = AuthScram(authid=args.authid, password=password) if args.authmethod == "scram" else None
         self.key = CryptosignKey.from_bytes(bytes.fromhex(args.seed)) if args.authmethod == "cryptosign" else None
 
     def _finish(self, value):
         if not self.done.done():
+            value["challenge"] = self.challenge
             self.done.set_result(value)
 
     def onConnect(self):
@@ -86,6 +91,7 @@ class OneShot(ApplicationSession):
         self.join(self.config.realm, authmethods=[self.args.authmethod], authid=self.args.authid, authextra=authextra)
 
     def onChallenge(self, challenge):
+        self.challenge = {"method": challenge.method, "extra": dict(challenge.extra or {})}
         if challenge.method == "ticket" and self.args.ticket is not None:
             return self.args.ticket
         if challenge.method == "scram" and self.scram is not None:
@@ -138,7 +144,7 @@ def ssl_context(args):
     return ctx
 
 
-async def run(args):
+async def run(args, password):
     loop = asyncio.get_running_loop()
     done = loop.create_future()
     is_secure, host, port, _resource, _path, _params = parse_url(args.url)
@@ -149,18 +155,18 @@ async def run(args):
         name, value = h.split("=", 1)
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
     factory = WampWebSocketClientFactory(
-        lambda: OneShot(ComponentConfig(args.realm), args, done), url=args.url, headers=headers
+        lambda: OneShot(ComponentConfig(args.realm), args, done, password), url=args.url, headers=headers
     )
     try:
         transport, _proto = await asyncio.wait_for(
             loop.create_connection(factory, host, port, ssl=ssl_context(args) if is_secure else None), args.timeout
         )
     except Exception as e:  # refused, TLS handshake failure, timeout
-        return {"abort": None, "message": f"connect failed: {type(e).__name__}: {e}"}
+        return {"abort": None, "message": f"connect failed: {type(e).__name__}: {e}", "challenge": None}
     try:
         return await asyncio.wait_for(done, args.timeout)
     except asyncio.TimeoutError:
-        return {"abort": None, "message": f"no WELCOME or ABORT within {args.timeout} s"}
+        return {"abort": None, "message": f"no WELCOME or ABORT within {args.timeout} s", "challenge": None}
     finally:
         await asyncio.sleep(0.05)  # let GOODBYE go out
         transport.close()
@@ -168,12 +174,13 @@ async def run(args):
 
 def main():
     args = parse_args()
-    try:
-        result = asyncio.run(run(args))
-    except Exception as e:
-        result = {"abort": None, "message": f"client error: {type(e).__name__}: {e}"}
-    sys.stdout.write(json.dumps(result) + "\n")
-    sys.stdout.flush()
+    for password in args.password or [None]:
+        try:
+            result = asyncio.run(run(args, password))
+        except Exception as e:
+            result = {"abort": None, "message": f"client error: {type(e).__name__}: {e}", "challenge": None}
+        sys.stdout.write(json.dumps(result) + "\n")
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":

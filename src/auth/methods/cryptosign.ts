@@ -1,5 +1,6 @@
 import { deny } from "../../errors/authErrors.js";
 import { findLogin, findLoginsByLookup, type CredentialRow, type LoginRecord } from "../../store/queries.js";
+import { decoyAuthid, decoyPublicKey } from "../decoys.js";
 import type { AuthMethod } from "../method.js";
 import { principalOf } from "../principal.js";
 
@@ -19,6 +20,11 @@ function isLive(c: CredentialRow, now: number): boolean {
  *
  * Without an authid the key alone identifies the user (within the realm); a key shared by several
  * users of the realm is then ambiguous and denied.
+ *
+ * Denials of a well-formed request (unknown user or key, a key that is not a live key of that user,
+ * disabled user) are answered with a decoy key instead (auth/decoys.ts): the client gets a
+ * CHALLENGE and then the router's own "invalid signature", exactly as with a wrong private key.
+ * A missing or malformed pubkey is refused by everyone alike: that stays a denial.
  */
 const cryptosign: AuthMethod = {
   name: "cryptosign",
@@ -50,6 +56,18 @@ const cryptosign: AuthMethod = {
     }
     if (login.user.disabled) throw deny("user disabled", "account");
     return { ...principalOf(login.user), answer: { pubkey } };
+  },
+  async decoy(req, ctx, why) {
+    const { realm, authid } = req;
+    const announced = req.details.authextra.pubkey;
+    if (!realm || typeof announced !== "string" || !PUBKEY.test(announced)) return null;
+    const role = await ctx.decoys.role(realm);
+    if (!role) return null;
+    const key = await ctx.decoys.key();
+    const pubkey = announced.toLowerCase();
+    // Never the announced key: the client holds its private key.
+    const answer = { pubkey: decoyPublicKey(key, realm) };
+    return { role, authid: authid ?? decoyAuthid(key, realm, pubkey), realm, extra: {}, answer, decoy: why };
   },
 };
 

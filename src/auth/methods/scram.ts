@@ -1,5 +1,6 @@
 import { deny } from "../../errors/authErrors.js";
 import { findLogin } from "../../store/queries.js";
+import { decoyScramAnswer } from "../decoys.js";
 import type { AuthMethod } from "../method.js";
 import { principalOf } from "../principal.js";
 import { parseScramCredential } from "../scramCredential.js";
@@ -11,9 +12,11 @@ import { parseScramCredential } from "../scramCredential.js";
  *
  * Consequences:
  * - A wrong password is rejected by the router after the CHALLENGE (ABORT wamp.error.not_authorized,
- *   message "SCRAM authentication failed"); wamp-authd never sees that attempt.
- * - Unknown, disabled and credential-less users are denied here, at HELLO, with the usual deny().
- *   No argon2 work happens at auth time for any user, so there is nothing to burn.
+ *   message "SCRAM authentication failed"); wamp-authd learns of it only because the session never
+ *   joins (auth/proofTracker.ts).
+ * - Unknown, disabled and credential-less users (and the other denials below) get a decoy answer
+ *   (auth/decoys.ts): a CHALLENGE shaped like a real user's, then the router's own failure. An ABORT
+ *   at HELLO instead would tell who exists. No argon2 work happens at auth time for any user.
  * - The answer must carry all six keys Crossbar reads, or it aborts with an opaque "Internal server error".
  * - authid overrides are refused: the router signs the proof over the authid the client sent (`n=` in the
  *   AuthMessage uses the principal's authid), so answering another authid makes every proof fail and
@@ -49,6 +52,14 @@ const scram: AuthMethod = {
         "server-key": c.server_key,
       },
     };
+  },
+  async decoy(req, ctx, why) {
+    const { realm, authid } = req;
+    if (!realm || !authid) return null;
+    const role = await ctx.decoys.role(realm);
+    if (!role) return null;
+    const answer = decoyScramAnswer(await ctx.decoys.key(), realm, authid, ctx.config.scram);
+    return { role, authid, realm, extra: {}, answer, decoy: why };
   },
 };
 

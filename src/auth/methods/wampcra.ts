@@ -3,6 +3,7 @@ import type { Config } from "../../config/load.js";
 import { findLogin } from "../../store/queries.js";
 import { CraDecryptError, loadCraCipher, type CraCipher } from "../craCipher.js";
 import { craAnswer, CraCredentialError, openCraCredential } from "../craCredential.js";
+import { decoyCraAnswer } from "../decoys.js";
 import type { AuthMethod } from "../method.js";
 import { principalOf } from "../principal.js";
 
@@ -20,9 +21,11 @@ function cipherFor(config: Config): CraCipher {
 
 /**
  * WAMP-CRA. Crossbar calls at HELLO, before it sends the CHALLENGE, and then checks the client's
- * HMAC itself with the `secret` we answer. So unknown users, users without a wampcra credential and
- * disabled users are denied here; a wrong secret is denied by Crossbar after the CHALLENGE (with its
- * own message, "WAMP-CRA client signature is invalid").
+ * HMAC itself with the `secret` we answer: a wrong secret is denied by Crossbar after the CHALLENGE
+ * (with its own message, "WAMP-CRA client signature is invalid"). Unknown users, users without a
+ * wampcra credential and disabled users get a decoy answer (auth/decoys.ts) with the salt
+ * parameters `users passwd` writes, so they see the same CHALLENGE and the same failure. Without an
+ * authid no user can log in: that stays a denial.
  *
  * The secret is stored AES-256-GCM encrypted (craCipher.ts) and decrypted only to answer the router.
  * It is never logged: error messages from the cipher and the credential checks never contain it.
@@ -50,6 +53,14 @@ const wampcra: AuthMethod = {
       throw err;
     }
     return { ...principalOf(login.user), answer: craAnswer(ctx.config.cra.secretMode, opened) };
+  },
+  async decoy(req, ctx, why) {
+    const { realm, authid } = req;
+    if (!realm || !authid) return null;
+    const role = await ctx.decoys.role(realm);
+    if (!role) return null;
+    const answer = decoyCraAnswer(await ctx.decoys.key(), realm, authid, ctx.config.cra.secretMode);
+    return { role, authid, realm, extra: {}, answer, decoy: why };
   },
 };
 
