@@ -119,3 +119,24 @@ export async function abortOf(p: Promise<unknown>, what = "the login"): Promise<
   }
   throw new Error(`expected ${what} to be aborted`);
 }
+
+/** Does `c` get to subscribe to `topic`? (The router asks the authorizer every time.) Unsubscribes again. */
+export async function maySubscribe(c: Joined, topic: string): Promise<boolean> {
+  try {
+    const sub = await c.session.subscribe(topic, () => undefined);
+    await (c.session as unknown as { unsubscribe(s: unknown): Promise<unknown> }).unsubscribe(sub);
+    return true;
+  } catch (err) {
+    if (String((err as { error?: unknown }).error ?? err) !== "wamp.error.not_authorized") throw err;
+    return false;
+  }
+}
+
+/** The HTTP status of a GET (0 when nothing answers within 2 s), for /readyz and friends. */
+export async function httpStatus(url: string): Promise<number> {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(2000) })).status;
+  } catch {
+    return 0;
+  }
+}

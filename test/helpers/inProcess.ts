@@ -8,6 +8,7 @@ import type pg from "pg";
 import { AuditRecorder } from "../../src/audit/recorder.js";
 import type { Authenticator, AuthOutcome } from "../../src/auth/authenticator.js";
 import { createAuthenticator } from "../../src/auth/createAuthenticator.js";
+import { AuthError } from "../../src/errors/authErrors.js";
 import type { ProofTracker } from "../../src/auth/proofTracker.js";
 import { PasswordHasher, type Argon2Params } from "../../src/auth/passwords.js";
 import { Authorizer } from "../../src/authorize/authorizer.js";
@@ -116,4 +117,15 @@ export function ticketDetails(ticket: string, peer = "tcp4:203.0.113.7:40000", h
     authextra: {},
     transport: { type: "websocket", peer, ...(headers ? { http_headers_received: headers } : {}) },
   };
+}
+
+/** The AuthError an in-process authenticate call was refused with; anything else fails the test. */
+export async function denialOf(p: Promise<unknown>): Promise<AuthError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof AuthError) return err;
+    throw err;
+  }
+  throw new Error("expected a denial");
 }

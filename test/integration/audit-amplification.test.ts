@@ -13,7 +13,7 @@ import * as admin from "../../src/store/adminQueries.js";
 import { listAudit, listRollups } from "../../src/store/auditQueries.js";
 import { Aborted, ticketLogin } from "../helpers/client.js";
 import { freshStore, type TestStore } from "../helpers/db.js";
-import { inProcess, ticketDetails, type InProcess } from "../helpers/inProcess.js";
+import { denialOf, inProcess, ticketDetails, type InProcess } from "../helpers/inProcess.js";
 import { userWithTicket } from "../helpers/seed.js";
 import { startStack, type Stack } from "../helpers/stack.js";
 
@@ -23,16 +23,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function count(db: { query: TestStore["pool"]["query"] }, sql: string): Promise<number> {
   const { rows } = await db.query<{ n: string }>(sql);
   return Number(rows[0]!.n);
-}
-
-async function denied(p: Promise<unknown>): Promise<AuthError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof AuthError) return err;
-    throw err;
-  }
-  throw new Error("expected a denial");
 }
 
 /** A denial, or (wampcra, cryptosign, scram in a realm of the store) a decoy answer: its role is the realm's. */
@@ -202,8 +192,8 @@ describe("audit amplification in process (thousands of denials, every method, ra
       assert.ok(seen.decoy > N / 4, `${seen.decoy} decoys`);
       await sleep(PROOF_TIMEOUT_MS + 500);
       // Known accounts: each wrong credential and each success keeps its own row.
-      await denied(ip.authenticator.authenticate(["app", "alice", ticketDetails("wrong", "tcp4:198.51.100.1:1")]));
-      await denied(ip.authenticator.authenticate(["ops", "olga", ticketDetails("wrong", "tcp4:198.51.100.2:1")]));
+      await denialOf(ip.authenticator.authenticate(["app", "alice", ticketDetails("wrong", "tcp4:198.51.100.1:1")]));
+      await denialOf(ip.authenticator.authenticate(["ops", "olga", ticketDetails("wrong", "tcp4:198.51.100.2:1")]));
       await ip.authenticator.authenticate(["app", "alice", ticketDetails("alice-ticket", "tcp4:198.51.100.1:2")]);
       await ip.authenticator.authenticate(["ops", "olga", ticketDetails("olga-ticket", "tcp4:198.51.100.2:2")]);
       await ip.audit!.flush();

@@ -1,18 +1,10 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import YAML from "yaml";
-import { loadConfig } from "../../src/config/load.js";
-import { Service } from "../../src/service.js";
-import { startCrossbar, type CrossbarHandle } from "../../devstack/crossbarProcess.js";
-import { freePort } from "../../devstack/ports.js";
 import { removeTempDir, tempDir } from "../../devstack/tempDirs.js";
 import { migrate } from "../../src/store/migrate.js";
 import { Aborted, errorOf, ticketLogin } from "../helpers/client.js";
 import { freshStore, quietLog, type TestStore } from "../helpers/db.js";
-
-type Transport = { type: string; endpoint: { type: string; path?: string; port?: number; interface?: string } };
+import { startDeployStack, type DeployStack } from "../helpers/deployStack.js";
 
 /**
  * The Crossbar config users paste (deploy/crossbar/config.yaml, also mounted by docker-compose.yml)
@@ -20,44 +12,20 @@ type Transport = { type: string; endpoint: { type: string; path?: string; port?:
  */
 describe("deploy/crossbar/config.yaml with the demo data", () => {
   let store: TestStore;
-  let crossbar: CrossbarHandle;
-  let service: Service;
+  let deploy: DeployStack | undefined;
   let wsUrl: string;
   let dir: string;
 
   before(async () => {
     store = await freshStore({ migrated: false });
     await migrate(store.pool, quietLog, { dataDir: "examples/demo/data" });
-    const cfg = YAML.parse(readFileSync("deploy/crossbar/config.yaml", "utf8")) as { workers: Array<{ transports: Transport[] }> };
     dir = tempDir("deploy");
-    const socketPath = join(dir, "authd.sock");
-    const port = await freePort();
-    for (const t of cfg.workers[0]!.transports) {
-      if (t.endpoint.type === "unix") t.endpoint.path = socketPath;
-      else t.endpoint = { ...t.endpoint, port, interface: "127.0.0.1" };
-    }
-    wsUrl = `ws://127.0.0.1:${port}/ws`;
-    crossbar = await startCrossbar(cfg, { dir: join(dir, "cb") });
-    service = new Service(
-      loadConfig({
-        env: {},
-        values: {
-          database: { url: store.url },
-          router: { url: `rawsocket+unix://${socketPath}`, authRealm: "authd", realms: ["demo"] },
-          http: { port: 0 },
-          log: { level: "silent" },
-        },
-      }),
-      quietLog,
-    );
-    await service.start();
-    for (let i = 0; i < 400 && !service.link.isReady(); i++) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(service.link.isReady(), true, "wamp-authd registered everything the example config allows");
+    deploy = await startDeployStack(store.url, dir);
+    wsUrl = deploy.wsUrl;
   });
 
   after(async () => {
-    await service?.stop().catch(() => undefined);
-    await crossbar?.stop().catch(() => undefined);
+    await deploy?.stop();
     await store?.close();
     if (dir) await removeTempDir(dir);
   });

@@ -12,31 +12,11 @@ import { freePort } from "../../devstack/ports.js";
 import * as admin from "../../src/store/adminQueries.js";
 import { migrate } from "../../src/store/migrate.js";
 import { createPool } from "../../src/store/pool.js";
-import { Aborted, ticketLogin, type Joined } from "../helpers/client.js";
+import { Aborted, httpStatus, maySubscribe, ticketLogin } from "../helpers/client.js";
 import { quietLog } from "../helpers/db.js";
 import { capturedLogger, waitFor } from "../helpers/logCapture.js";
 import { userWithTicket } from "../helpers/seed.js";
 import { startStack, type Stack } from "../helpers/stack.js";
-
-async function status(url: string): Promise<number> {
-  try {
-    return (await fetch(url)).status;
-  } catch {
-    return 0;
-  }
-}
-
-/** Does `c` get to subscribe to `topic` (the router asks the authorizer every time)? */
-async function maySubscribe(c: Joined, topic: string): Promise<boolean> {
-  try {
-    const sub = await c.session.subscribe(topic, () => undefined);
-    await (c.session as unknown as { unsubscribe(s: unknown): Promise<unknown> }).unsubscribe(sub);
-    return true;
-  } catch (err) {
-    assert.equal(String((err as { error?: unknown }).error ?? err), "wamp.error.not_authorized");
-    return false;
-  }
-}
 
 describe("Postgres down and back (private cluster, real Crossbar)", () => {
   let priv: PrivatePostgres;
@@ -88,12 +68,12 @@ describe("Postgres down and back (private cluster, real Crossbar)", () => {
       const alice = await ticketLogin(stack.wsUrl, "app", "alice", "alice-ticket");
       const bob = await ticketLogin(stack.wsUrl, "app2", "bob", "bob-ticket");
       try {
-        assert.equal(await status(readyz), 200);
+        assert.equal(await httpStatus(readyz), 200);
         assert.equal(await maySubscribe(alice, "com.example.a"), true);
         assert.equal(await maySubscribe(bob, "com.example.b"), true);
 
         await priv.stop();
-        const t503 = await waitFor("/readyz 503", async () => (await status(readyz)) === 503, 15_000);
+        const t503 = await waitFor("/readyz 503", async () => (await httpStatus(readyz)) === 503, 15_000);
         await waitFor("both instances to notice the store is gone", () => !stale.storeReachable && !closed.storeReachable, 15_000);
         console.log(`store down: /readyz 503 after ${t503} ms`);
 
@@ -126,7 +106,7 @@ describe("Postgres down and back (private cluster, real Crossbar)", () => {
         // A grant made right after the restart, quite possibly before LISTEN is re-established: only
         // the full reload after reconnecting can bring it in.
         await admin.grant(db, "app", "user", { uri: "com.fresh.", match: "prefix", allow: ["subscribe"] });
-        const tBack = await waitFor("/readyz 200 again", async () => (await status(readyz)) === 200, 20_000);
+        const tBack = await waitFor("/readyz 200 again", async () => (await httpStatus(readyz)) === 200, 20_000);
         await waitFor("both instances to see the store again", () => stale.storeReachable && closed.storeReachable, 20_000);
         console.log(`store back: /readyz 200 after ${tBack} ms`);
         await waitFor("the grant made during recovery", () => maySubscribe(alice, "com.fresh.x"), 10_000, 200);

@@ -1,21 +1,13 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import YAML from "yaml";
-import { loadConfig } from "../../src/config/load.js";
-import { Service } from "../../src/service.js";
-import { startCrossbar, type CrossbarHandle } from "../../devstack/crossbarProcess.js";
-import { freePort } from "../../devstack/ports.js";
+import { removeTempDir, tempDir } from "../../devstack/tempDirs.js";
 import { migrate } from "../../src/store/migrate.js";
 import { abortOf, connect, errorOf, ticketLogin } from "../helpers/client.js";
 import { cliEnv, cliOk } from "../helpers/cli.js";
 import { freshStore, quietLog, type TestStore } from "../helpers/db.js";
+import { DEPLOY_CONFIG, startDeployStack, type DeployStack } from "../helpers/deployStack.js";
 
-type Transport = { type: string; endpoint: { type: string; path?: string; port?: number; interface?: string } };
-
-const DEPLOY = "deploy/crossbar/config.yaml";
+const DEPLOY = DEPLOY_CONFIG;
 
 /**
  * An operator imports the shipped deploy config into a store holding the demo data. Its privileged
@@ -25,22 +17,20 @@ const DEPLOY = "deploy/crossbar/config.yaml";
  */
 describe("import-crossbar of deploy/crossbar/config.yaml opens no door", () => {
   let store: TestStore;
-  let crossbar: CrossbarHandle | undefined;
-  let service: Service | undefined;
+  let deploy: DeployStack | undefined;
   let wsUrl: string;
   let dir: string;
 
   before(async () => {
     store = await freshStore({ migrated: false });
     await migrate(store.pool, quietLog, { dataDir: "examples/demo/data" });
-    dir = mkdtempSync(join(tmpdir(), "authd-import-deploy-"));
+    dir = tempDir("import-deploy");
   });
 
   after(async () => {
-    await service?.stop().catch(() => undefined);
-    await crossbar?.stop().catch(() => undefined);
+    await deploy?.stop();
     await store?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dir) await removeTempDir(dir);
   });
 
   it("the dry run lists what it leaves out and why; --apply (even with --anonymous-from-transports) adds no realm, role or policy", async () => {
@@ -82,30 +72,8 @@ describe("import-crossbar of deploy/crossbar/config.yaml opens no door", () => {
   });
 
   it("through Crossbar running that config: anonymous gets no role authd and cannot register authd.authenticate; demo users log in", async () => {
-    const cfg = YAML.parse(readFileSync(DEPLOY, "utf8")) as { workers: Array<{ transports: Transport[] }> };
-    const socketPath = join(dir, "authd.sock");
-    const port = await freePort();
-    for (const t of cfg.workers[0]!.transports) {
-      if (t.endpoint.type === "unix") t.endpoint.path = socketPath;
-      else t.endpoint = { ...t.endpoint, port, interface: "127.0.0.1" };
-    }
-    wsUrl = `ws://127.0.0.1:${port}/ws`;
-    crossbar = await startCrossbar(cfg, { dir: join(dir, "cb") });
-    service = new Service(
-      loadConfig({
-        env: {},
-        values: {
-          database: { url: store.url },
-          router: { url: `rawsocket+unix://${socketPath}`, authRealm: "authd", realms: ["demo"] },
-          http: { port: 0 },
-          log: { level: "silent" },
-        },
-      }),
-      quietLog,
-    );
-    await service.start();
-    for (let i = 0; i < 400 && !service.link.isReady(); i++) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(service.link.isReady(), true);
+    deploy = await startDeployStack(store.url, dir);
+    wsUrl = deploy.wsUrl;
 
     // The authenticator realm admits nobody from the public transport.
     const denied = await abortOf(connect({ url: wsUrl, realm: "authd", authmethods: ["anonymous"] }), "anonymous login to realm authd");

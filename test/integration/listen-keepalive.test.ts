@@ -12,7 +12,7 @@ import { after, before, describe, it } from "node:test";
 import type { Service } from "../../src/service.js";
 import { freePort } from "../../devstack/ports.js";
 import * as admin from "../../src/store/adminQueries.js";
-import { ticketLogin, type Joined } from "../helpers/client.js";
+import { httpStatus, maySubscribe, ticketLogin } from "../helpers/client.js";
 import { capturedLogger, waitFor } from "../helpers/logCapture.js";
 import { userWithTicket } from "../helpers/seed.js";
 import { startStack, type Stack } from "../helpers/stack.js";
@@ -87,25 +87,6 @@ async function startProxy(target: string): Promise<Proxy> {
   };
 }
 
-async function status(url: string): Promise<number> {
-  try {
-    return (await fetch(url, { signal: AbortSignal.timeout(2000) })).status;
-  } catch {
-    return 0;
-  }
-}
-
-async function maySubscribe(c: Joined, topic: string): Promise<boolean> {
-  try {
-    const sub = await c.session.subscribe(topic, () => undefined);
-    await (c.session as unknown as { unsubscribe(s: unknown): Promise<unknown> }).unsubscribe(sub);
-    return true;
-  } catch (err) {
-    assert.equal(String((err as { error?: unknown }).error ?? err), "wamp.error.not_authorized");
-    return false;
-  }
-}
-
 describe("LISTEN keepalive (a connection cut without closing, through a TCP proxy)", () => {
   let stack: Stack;
   let proxy: Proxy;
@@ -144,14 +125,14 @@ describe("LISTEN keepalive (a connection cut without closing, through a TCP prox
   it("/readyz 503 within the deadline, then back, and the change made meanwhile is applied", { timeout: 90_000 }, async () => {
     const alice = await ticketLogin(stack.wsUrl, "app", "alice", "alice-ticket");
     try {
-      await waitFor("/readyz 200", async () => (await status(readyz)) === 200, 10_000);
+      await waitFor("/readyz 200", async () => (await httpStatus(readyz)) === 200, 10_000);
       assert.equal(await maySubscribe(alice, "com.example.a"), true);
       assert.equal(await maySubscribe(alice, "com.fresh.x"), false);
 
       proxy.freezeListen();
       // Made while the listener's connection is dead: its NOTIFY goes nowhere.
       await admin.grant(stack.store.pool, "app", "user", { uri: "com.fresh.", match: "prefix", allow: ["subscribe"] });
-      const t503 = await waitFor("/readyz 503", async () => (await status(readyz)) === 503, KEEPALIVE_MS + DEADLINE_MS + 3000, 50);
+      const t503 = await waitFor("/readyz 503", async () => (await httpStatus(readyz)) === 503, KEEPALIVE_MS + DEADLINE_MS + 3000, 50);
       console.log(`LISTEN connection cut: /readyz 503 after ${t503} ms (keepalive ${KEEPALIVE_MS} ms, deadline ${DEADLINE_MS} ms)`);
       const body = JSON.parse(await (await fetch(readyz)).text()) as Record<string, unknown>;
       assert.equal(body.listener, false);
@@ -160,7 +141,7 @@ describe("LISTEN keepalive (a connection cut without closing, through a TCP prox
       await waitFor("the dead connection destroyed by the service", () => proxy.closedWhileFrozen >= 1, 5000);
 
       proxy.resume();
-      const t200 = await waitFor("/readyz 200 again", async () => (await status(readyz)) === 200, 20_000, 100);
+      const t200 = await waitFor("/readyz 200 again", async () => (await httpStatus(readyz)) === 200, 20_000, 100);
       console.log(`forwarding resumed: /readyz 200 after ${t200} ms`);
       await waitFor("the grant made while the listener was cut", () => maySubscribe(alice, "com.fresh.z"), 10_000, 200);
 

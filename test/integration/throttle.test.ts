@@ -11,19 +11,9 @@ import * as admin from "../../src/store/adminQueries.js";
 import { listAudit, listRollups } from "../../src/store/auditQueries.js";
 import { Aborted, ticketLogin } from "../helpers/client.js";
 import { freshStore, type TestStore } from "../helpers/db.js";
-import { inProcess, ticketDetails, type InProcess } from "../helpers/inProcess.js";
+import { denialOf, inProcess, ticketDetails, type InProcess } from "../helpers/inProcess.js";
 import { userWithTicket } from "../helpers/seed.js";
 import { startStack, type Stack } from "../helpers/stack.js";
-
-async function denialOf(p: Promise<unknown>): Promise<AuthError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof AuthError) return err;
-    throw err;
-  }
-  throw new Error("expected a denial");
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
