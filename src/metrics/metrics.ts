@@ -48,6 +48,12 @@ export function createMetrics() {
       registers: [registry],
     }),
     revocations: new Counter({ name: "authd_revocations_total", help: "sessions killed after a revocation", registers: [registry] }),
+    narrowed: new Counter({
+      name: "authd_narrowed_total",
+      help: "subscriptions and registrations removed from live sessions because the rules no longer allow them, by kind",
+      labelNames: ["kind"],
+      registers: [registry],
+    }),
   };
 }
 

@@ -12,21 +12,66 @@ export interface ChangeHandlerOptions {
   index: () => PermissionIndex;
   scheduleReload: () => void;
   realmAdded: (realm: string) => void;
+  /**
+   * One identity's (realm and authid after overrides) rules, groups, extra or users changed.
+   * `rules`: its rules or groups changed (else only the user row: nothing to do for an identity
+   * without cached rules or live sessions).
+   */
+  identityChanged?: (realm: string, authid: string, rules: boolean) => void;
+  /** One group's rules changed. */
+  groupRulesChanged?: (groupId: number) => void;
+  /** Groups or their nesting changed. */
+  groupsChanged?: () => void;
+  /** After a reload: the roles (not kill-on-change) whose rules changed, or "all" when that is not known. */
+  rolesChanged?: (roles: Array<{ realm: string; role: string }> | "all") => void;
 }
 
 /**
  * Turns store change notifications (fired by triggers, so plain SQL counts too) into actions: reload
- * the permission index, join new realms, close the sessions a change revokes.
+ * the permission index (roles' rules), reload one user's or one group's rules (without reloading
+ * every realm), join new realms, close the sessions a change revokes, narrow the live sessions a
+ * change of rules affects.
  */
 export class ChangeHandler {
   /** Roles whose rules changed since the last reload (kill-on-change is decided after it). */
   private readonly changedRoles = new Set<number>();
+  /** A change whose roles cannot be named (a role removed or renamed, a realm changed). */
+  private allRoles = false;
 
   constructor(private readonly o: ChangeHandlerOptions) {}
 
   handle(e: ChangeEvent): void {
-    if (e.table === "roles" || e.table === "permissions" || e.table === "realms") this.o.scheduleReload();
-    if (e.table === "permissions" && typeof e.role_id === "number") this.changedRoles.add(e.role_id);
+    switch (e.table) {
+      case "realms":
+        this.o.scheduleReload();
+        break;
+      case "roles":
+        this.o.scheduleReload();
+        // A role renamed or removed: its sessions cannot be named once the index has moved on.
+        if (e.op !== "INSERT") this.allRoles = true;
+        break;
+      case "permissions":
+        if (typeof e.role_id === "number") {
+          this.o.scheduleReload();
+          this.changedRoles.add(e.role_id);
+        } else if (typeof e.group_id === "number") {
+          this.o.groupRulesChanged?.(e.group_id);
+        } else {
+          this.identity(e.realm, e.authid, true);
+        }
+        break;
+      case "groups":
+      case "group_subgroups":
+        this.o.groupsChanged?.();
+        break;
+      case "group_members":
+        this.identity(e.realm, e.authid, true);
+        break;
+      case "users":
+        this.identity(e.realm, e.authid, false);
+        if (e.old_realm !== e.realm || e.old_authid !== e.authid) this.identity(e.old_realm, e.old_authid, false);
+        break;
+    }
     if (e.table === "realms" && e.op === "INSERT" && typeof e.realm === "string") this.o.realmAdded(e.realm);
     if (e.table === "realms" && e.op === "DELETE" && typeof e.realm === "string") {
       // Its users' rows go by cascade, when the realm's name is no longer there to revoke by:
@@ -38,21 +83,37 @@ export class ChangeHandler {
     }
   }
 
+  /** The change feed was interrupted: after the next reload, every governed session is narrowed. */
+  resynced(): void {
+    this.allRoles = true;
+  }
+
+  private identity(realm: unknown, authid: unknown, rules: boolean): void {
+    if (typeof realm === "string" && typeof authid === "string") this.o.identityChanged?.(realm, authid, rules);
+  }
+
   /**
    * After the new rules are in the index: roles flagged kill_on_change lose their live sessions, so
-   * clients reconnect under the new rules. (Answers Crossbar cached with cache: true survive this:
-   * its cache is router-wide and has no purge.)
+   * clients reconnect under the new rules; the other changed roles' sessions are narrowed. (Answers
+   * Crossbar cached with cache: true survive this: its cache is router-wide and has no purge.)
    */
   async afterReload(): Promise<void> {
     const ids = [...this.changedRoles];
     this.changedRoles.clear();
+    let all = this.allRoles;
+    this.allRoles = false;
+    const narrow: Array<{ realm: string; role: string }> = [];
     for (const id of ids) {
       try {
         const role = await roleById(this.o.db, id);
-        if (role?.kill_on_change) await this.o.revoker.byAuthrole(role.realm, role.name);
+        if (!role) all = true;
+        else if (role.kill_on_change) await this.o.revoker.byAuthrole(role.realm, role.name);
+        else narrow.push({ realm: role.realm, role: role.name });
       } catch (err) {
         this.o.log.error({ roleId: id, err }, "kill-on-change lookup failed");
+        all = true;
       }
     }
+    if (all || narrow.length > 0) this.o.rolesChanged?.(all ? "all" : narrow);
   }
 }

@@ -1,0 +1,260 @@
+/**
+ * The authorizer's session-rules provider: each session's overlay (its user's rules, its groups'
+ * rules, templates substituted for it), answered from memory.
+ *
+ * - Users are loaded lazily, per effective (realm, authid) — the identity a session has after the
+ *   user's overrides — never all at once: at login, when a session joins, or on a miss (then the
+ *   authorizer waits, bounded by its deadline). Loads of one identity are shared.
+ * - Only roles whose sessions can have rules of their own are looked at (`hasSessionRules`: user
+ *   or group rules in the role, or templates); every other role's answer needs no user at all.
+ * - An overlay is built once per (identity, role) and kept until the role's rules, the groups or the
+ *   user change (identities of the compiled sets are compared; a user change drops the entry).
+ * - Entries are bounded: beyond `maxEntries`, the oldest entries of identities without a live
+ *   session are dropped; an identity's entry goes when its last session leaves.
+ * - A change notification for one user (`invalidate`) makes the next decision for it wait for a
+ *   fresh load, so no decision uses rules older than the notification.
+ */
+import type { GroupGraph } from "../authorize/groups.js";
+import { type CompiledRules, compileRules } from "../authorize/matcher.js";
+import type { PermissionIndex } from "../authorize/permissionIndex.js";
+import type { TemplateOptions } from "../authorize/template.js";
+import { type SessionUser, resolveUser, sessionOverlay } from "../authorize/userOverlay.js";
+import type { Logger } from "../log/logger.js";
+
+export interface SessionRulesOptions {
+  /** The stored users of one effective identity (store query). */
+  load: (realm: string, authid: string) => Promise<SessionUser[]>;
+  /** The permission index as loaded (never the fail-closed empty one). */
+  index: () => PermissionIndex;
+  groups: () => GroupGraph;
+  options: TemplateOptions;
+  /** Most identities kept (those with live sessions are kept beyond it). */
+  maxEntries: number;
+  log: Logger;
+  now?: () => number;
+  /** An overlay was built whose rules start or end at `at` (epoch ms). */
+  onWindow?: (realm: string, authid: string, at: number) => void;
+}
+
+interface Memo {
+  base: CompiledRules;
+  groups: GroupGraph;
+  overlay: CompiledRules | null;
+}
+
+interface Entry {
+  realm: string;
+  authid: string;
+  users: SessionUser[] | null;
+  loading: Promise<void> | null;
+  /** Bumped by every invalidation: a load started before it is not used. */
+  gen: number;
+  overlays: Map<string, Memo>;
+}
+
+/** Answers never cached by the router, no rule: for sessions of a role whose caching is about to be turned off. */
+const EMPTY = compileRules([], 0, { cacheable: false });
+
+export class SessionRules {
+  private readonly entries = new Map<string, Entry>();
+  private readonly live = new Map<string, number>();
+  /** Realms where a user just got its first rule or group (with a sequence number): answers there are uncached until an index loaded after it says so. */
+  private readonly pending = new Map<string, number>();
+  private seq = 0;
+  private readonly now: () => number;
+  private warnedFull = false;
+  /** Size at which the next eviction pass runs (above the bound when live identities fill it). */
+  private evictAt: number;
+
+  constructor(private readonly o: SessionRulesOptions) {
+    this.now = o.now ?? Date.now;
+    this.evictAt = o.maxEntries;
+  }
+
+  /** The provider for Authorizer's `sessionRules`. */
+  readonly provider = (realm: string, role: string, authid: string): CompiledRules | null | Promise<CompiledRules | null> => {
+    const index = this.o.index();
+    const base = index.rules(realm, role);
+    if (base === null) return null;
+    if (!index.hasSessionRules(realm, role) && !this.pending.has(realm)) return null;
+    const key = keyOf(realm, authid);
+    let e = this.entries.get(key);
+    if (e !== undefined && e.users !== null) return this.overlay(e, role, base);
+    if (e === undefined) e = this.create(key, realm, authid);
+    const entry = e;
+    return this.ensureLoaded(entry).then(() => {
+      // The index may have been swapped while loading: answer with the current one.
+      const b = this.o.index().rules(realm, role);
+      return b === null || entry.users === null ? null : this.overlay(entry, role, b);
+    });
+  };
+
+  /** Whether sessions of this role look at session rules at all. */
+  concerns(realm: string, role: string): boolean {
+    const index = this.o.index();
+    return index.hasSessionRules(realm, role) || (this.pending.has(realm) && index.hasRole(realm, role));
+  }
+
+  /** Loads an identity ahead of its first decision (login, join); never rejects. */
+  warm(realm: string, authid: string): Promise<void> {
+    const key = keyOf(realm, authid);
+    const e = this.entries.get(key) ?? this.create(key, realm, authid);
+    return this.ensureLoaded(e).catch((err: unknown) =>
+      this.o.log.warn({ realm, authid, err: err instanceof Error ? err.message : String(err) }, "loading a user's rules failed"),
+    );
+  }
+
+  /** The stored users of an identity (loading them if needed). */
+  async users(realm: string, authid: string): Promise<SessionUser[]> {
+    const key = keyOf(realm, authid);
+    const e = this.entries.get(key) ?? this.create(key, realm, authid);
+    await this.ensureLoaded(e);
+    return e.users ?? [];
+  }
+
+  /** The cached users of an identity, if loaded (no I/O). */
+  cached(realm: string, authid: string): SessionUser[] | null {
+    return this.entries.get(keyOf(realm, authid))?.users ?? null;
+  }
+
+  /** Every loaded identity (for group changes: whose groups changed). */
+  *loaded(): Iterable<{ realm: string; authid: string; users: readonly SessionUser[] }> {
+    for (const e of this.entries.values()) if (e.users !== null) yield { realm: e.realm, authid: e.authid, users: e.users };
+  }
+
+  /** The user's rules, groups or extra changed: drop what is cached; the next decision loads afresh. */
+  invalidate(realm: string, authid: string): void {
+    const e = this.entries.get(keyOf(realm, authid));
+    if (!e) return;
+    e.gen++;
+    e.users = null;
+    e.overlays.clear();
+  }
+
+  /** Everything may have changed (the change feed was interrupted). */
+  invalidateAll(): void {
+    for (const e of this.entries.values()) {
+      e.gen++;
+      e.users = null;
+      e.overlays.clear();
+    }
+  }
+
+  /** Until an index loaded from now on is in place, sessions of every role of `realm` consult their user (and are never cached). */
+  markPending(realm: string): void {
+    this.pending.set(realm, ++this.seq);
+  }
+
+  /** Call when an index load starts; give the token to indexLoaded() once that index is in place. */
+  indexLoadStarting(): number {
+    return this.seq;
+  }
+
+  /** An index whose load started at `token` is in place: it includes what was pending before. */
+  indexLoaded(token: number): void {
+    for (const [realm, n] of this.pending) if (n <= token) this.pending.delete(realm);
+  }
+
+  /** A session of this identity joined (counted, so its entry is kept). */
+  joined(realm: string, authid: string): void {
+    const key = keyOf(realm, authid);
+    this.live.set(key, (this.live.get(key) ?? 0) + 1);
+  }
+
+  /** A session left; the identity's entry goes with its last session. */
+  left(realm: string, authid: string): void {
+    const key = keyOf(realm, authid);
+    const n = (this.live.get(key) ?? 0) - 1;
+    if (n > 0) {
+      this.live.set(key, n);
+      return;
+    }
+    this.live.delete(key);
+    this.entries.delete(key);
+  }
+
+  /** The realm's session tracking starts over (rejoin): live counts of that realm are rebuilt from scratch. */
+  resetLive(realm: string): void {
+    const lead = `${realm}\u0000`;
+    for (const key of this.live.keys()) if (key.startsWith(lead)) this.live.delete(key);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private create(key: string, realm: string, authid: string): Entry {
+    const e: Entry = { realm, authid, users: null, loading: null, gen: 0, overlays: new Map() };
+    this.entries.set(key, e);
+    if (this.entries.size > this.evictAt) this.evict();
+    return e;
+  }
+
+  private ensureLoaded(e: Entry): Promise<void> {
+    if (e.users !== null) return Promise.resolve();
+    if (e.loading) return e.loading;
+    const gen = e.gen;
+    const loading = this.o.load(e.realm, e.authid).then(
+      (users) => {
+        e.loading = null;
+        // Invalidated while loading: the rows may predate the change.
+        if (e.gen !== gen) return this.ensureLoaded(e);
+        e.users = users;
+        e.overlays.clear();
+      },
+      (err: unknown) => {
+        e.loading = null;
+        throw err;
+      },
+    );
+    e.loading = loading;
+    return loading;
+  }
+
+  private overlay(e: Entry, role: string, base: CompiledRules): CompiledRules | null {
+    const groups = this.o.groups();
+    const memo = e.overlays.get(role);
+    if (memo !== undefined && memo.base === base && memo.groups === groups) return memo.overlay;
+    const now = this.now();
+    let overlay = sessionOverlay(
+      {
+        realm: e.realm,
+        role,
+        authid: e.authid,
+        resolution: resolveUser(e.users ?? [], role),
+        groups,
+        roleTemplates: base.templates,
+        options: this.o.options,
+      },
+      now,
+    );
+    // While the role's flag is pending, an overlay (even an empty one) keeps the answer out of the router's cache.
+    if (overlay === null && !this.o.index().hasSessionRules(e.realm, role)) overlay = EMPTY;
+    e.overlays.set(role, { base, groups, overlay });
+    if (overlay !== null && overlay.nextChange !== null) this.o.onWindow?.(e.realm, e.authid, overlay.nextChange);
+    return overlay;
+  }
+
+  /** Drops the oldest entries without live sessions until a tenth below the bound. */
+  private evict(): void {
+    const max = this.o.maxEntries;
+    const target = Math.floor(max * 0.9);
+    for (const [key, e] of this.entries) {
+      if (this.entries.size <= target) break;
+      if (e.loading === null && !this.live.has(key)) this.entries.delete(key);
+    }
+    // Live identities beyond the bound stay; the next pass waits until a tenth more have come.
+    this.evictAt = Math.max(max, this.entries.size + Math.ceil(max / 10));
+    if (this.entries.size > max && !this.warnedFull) {
+      this.warnedFull = true;
+      this.o.log.warn(
+        { entries: this.entries.size, max: this.o.maxEntries },
+        "more identities with live sessions than authorize.sessionCacheMax: kept anyway",
+      );
+    }
+  }
+}
+
+function keyOf(realm: string, authid: string): string {
+  return `${realm}\u0000${authid}`;
+}
