@@ -1,0 +1,190 @@
+/**
+ * Groups (nesting, closure), which stored user a session is, and the session's overlay built from
+ * its own rules, its groups' rules and the templates (src/authorize/groups.ts, userOverlay.ts).
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Decider } from "../../src/authorize/decide.js";
+import { GroupGraph, type Group } from "../../src/authorize/groups.js";
+import { PermissionIndex } from "../../src/authorize/permissionIndex.js";
+import { ReservedUris } from "../../src/authorize/reserved.js";
+import type { Action, RequestMatch } from "../../src/authorize/rules.js";
+import { type SessionUser, resolveUser, sessionOverlay } from "../../src/authorize/userOverlay.js";
+import { denyRule, rule } from "../helpers/rules.js";
+
+const group = (id: number, name: string, rules: Group["rules"] = []): Group => ({ id, realm: "app", name, rules });
+const user = (o: Partial<SessionUser> = {}): SessionUser => ({
+  id: "1",
+  role: "user",
+  disabled: false,
+  extra: {},
+  rules: [],
+  groups: [],
+  ...o,
+});
+const decider = new Decider(ReservedUris.none());
+
+describe("group graph", () => {
+  it("a member of the innermost of four nested groups is in all four; each once", () => {
+    const g = GroupGraph.build(
+      [group(1, "g1"), group(2, "g2"), group(3, "g3"), group(4, "g4"), group(5, "other")],
+      [
+        { group_id: 2, subgroup_id: 1 },
+        { group_id: 3, subgroup_id: 2 },
+        { group_id: 4, subgroup_id: 3 },
+      ],
+    );
+    assert.deepEqual(g.closure([1]).sort(), [1, 2, 3, 4]);
+    assert.deepEqual(g.closure([3]).sort(), [3, 4]);
+    assert.deepEqual(g.closure([1, 3, 5]).sort(), [1, 2, 3, 4, 5]);
+    assert.deepEqual([...g.within([3])].sort(), [1, 2, 3], "the groups whose members group 3's rules reach");
+  });
+
+  it("a diamond counts each group once; an unknown group is ignored", () => {
+    const g = GroupGraph.build(
+      [group(1, "a"), group(2, "b"), group(3, "c"), group(4, "top", [rule("com.top.", "prefix", ["call"])])],
+      [
+        { group_id: 2, subgroup_id: 1 },
+        { group_id: 3, subgroup_id: 1 },
+        { group_id: 4, subgroup_id: 2 },
+        { group_id: 4, subgroup_id: 3 },
+      ],
+    );
+    assert.deepEqual(g.closure([1]).sort(), [1, 2, 3, 4]);
+    assert.equal(g.rulesOf(g.closure([1])).length, 1);
+    assert.deepEqual(g.closure([99]), []);
+  });
+
+  it("hostile: a cycle written past the store's check cannot hang the walk", () => {
+    const g = GroupGraph.build(
+      [group(1, "a"), group(2, "b"), group(3, "c")],
+      [
+        { group_id: 2, subgroup_id: 1 },
+        { group_id: 3, subgroup_id: 2 },
+        { group_id: 1, subgroup_id: 3 },
+      ],
+    );
+    assert.deepEqual(g.closure([1]).sort(), [1, 2, 3]);
+    assert.deepEqual([...g.within([1])].sort(), [1, 2, 3]);
+  });
+
+  it("withRules replaces one group's rules and keeps the rest", () => {
+    const g = GroupGraph.build([group(1, "a", [rule("x", "exact", ["call"])]), group(2, "b")], [{ group_id: 2, subgroup_id: 1 }]);
+    const h = g.withRules(2, [rule("y", "exact", ["call"])]);
+    assert.notEqual(h, g);
+    assert.deepEqual(
+      h.rulesOf(h.closure([1])).map((r) => r.uri),
+      ["x", "y"],
+    );
+    assert.equal(g.rulesOf(g.closure([1])).length, 1, "the old graph is unchanged");
+  });
+});
+
+describe("which user a session is", () => {
+  it("only enabled users with the session's role count", () => {
+    assert.deepEqual(resolveUser([user({ role: "ops" })], "user"), { kind: "none" });
+    assert.deepEqual(resolveUser([user({ disabled: true })], "user"), { kind: "none" });
+    const u = user();
+    assert.deepEqual(resolveUser([u, user({ id: "2", role: "ops" })], "user"), { kind: "user", user: u });
+  });
+
+  it("hostile: several users mapped onto one identity with different rules make it ambiguous (nobody gets another's rules)", () => {
+    const a = user({ id: "1", rules: [rule("com.a.", "prefix", "all", { source: "user", owner: "a" })] });
+    const b = user({ id: "2" });
+    assert.deepEqual(resolveUser([a, b], "user"), { kind: "ambiguous", ids: ["1", "2"] });
+    assert.deepEqual(resolveUser([user({ id: "1", extra: { t: 1 } }), user({ id: "2", extra: { t: 2 } })], "user").kind, "ambiguous");
+    assert.deepEqual(resolveUser([user({ id: "1", groups: [3] }), user({ id: "2" })], "user").kind, "ambiguous");
+    // Interchangeable users (nothing of their own, the same extra in any key order): fine.
+    const r = resolveUser([user({ id: "1", extra: { a: 1, b: [1, 2] } }), user({ id: "2", extra: { b: [1, 2], a: 1 } })], "user");
+    assert.equal(r.kind, "user");
+  });
+});
+
+describe("the session overlay", () => {
+  const index = PermissionIndex.build([
+    {
+      realm: "app",
+      role: "user",
+      sessionRules: true,
+      rules: [
+        rule("com.app.", "prefix", ["call"], { cache: true }),
+        rule("com.app.secret", "exact", ["call"], { cache: true }),
+        rule("com.app.user.{authid}.", "prefix", "all"),
+        rule("com.app.team.{extra.team}.", "prefix", ["subscribe"]),
+      ],
+    },
+  ]);
+  const base = index.rules("app", "user")!;
+  const groups = GroupGraph.build(
+    [
+      group(1, "g1"),
+      group(2, "g2"),
+      group(3, "g3"),
+      group(4, "g4", [rule("com.g4.", "prefix", ["subscribe"], { source: "group", owner: "g4" })]),
+      group(5, "blockers", [denyRule("com.app.secret", "exact", ["call"], { source: "group", owner: "blockers" })]),
+    ],
+    [
+      { group_id: 2, subgroup_id: 1 },
+      { group_id: 3, subgroup_id: 2 },
+      { group_id: 4, subgroup_id: 3 },
+    ],
+  );
+  const decide = (u: SessionUser | null, authid: string, uri: string, action: Action, match: RequestMatch = "exact") => {
+    const overlay = sessionOverlay(
+      {
+        realm: "app",
+        role: "user",
+        authid,
+        resolution: u ? resolveUser([u], "user") : { kind: "none" },
+        groups,
+        roleTemplates: base.templates,
+        options: { strictUris: false },
+      },
+      Date.now(),
+    );
+    return decider.decide(base, overlay, { uri, action, match }, Date.now());
+  };
+
+  it("a user in the innermost of four nested groups gets the outermost group's rule, named as a group rule", () => {
+    const v = decide(user({ groups: [1] }), "carol", "com.g4.news", "subscribe");
+    assert.equal(v.allow, true);
+    assert.deepEqual([v.rules[0]!.source, v.rules[0]!.owner], ["group", "g4"]);
+    assert.equal(decide(user(), "dave", "com.g4.news", "subscribe").allow, false);
+  });
+
+  it("a deny in a group beats the role's allow at the same specificity; the answer is never cached", () => {
+    const v = decide(user({ groups: [5] }), "bob", "com.app.secret", "call");
+    assert.equal(v.allow, false);
+    assert.deepEqual(v.rules.map((r) => r.source).sort(), ["group", "role"]);
+    const other = decide(user(), "alice", "com.app.secret", "call");
+    assert.deepEqual([other.allow, other.cache], [true, false], "a session with an overlay is never cached");
+  });
+
+  it("templates are substituted with the session's authid and the stored extra; invalid values never match", () => {
+    assert.equal(decide(user(), "alice", "com.app.user.alice.inbox", "register").allow, true);
+    assert.equal(decide(user(), "bob", "com.app.user.alice.inbox", "register").allow, false);
+    assert.equal(decide(user({ extra: { team: "blue" } }), "alice", "com.app.team.blue.x", "subscribe").allow, true);
+    assert.equal(decide(user({ extra: { team: "blue.red" } }), "alice", "com.app.team.blue.red.x", "subscribe").allow, false);
+    assert.equal(decide(user(), "alice.evil", "com.app.user.alice.evil.x", "subscribe").allow, false);
+    // The role's own prefix rule still covers what the template no longer does.
+    assert.equal(decide(user(), "alice.evil", "com.app.user.alice.evil.x", "call").allow, true);
+    const t = decide(user(), "alice", "com.app.user.alice.inbox", "call");
+    assert.equal(t.rules[0]!.template, "com.app.user.{authid}.");
+  });
+
+  it("an ambiguous identity is denied everything", () => {
+    const overlay = sessionOverlay(
+      {
+        realm: "app",
+        role: "user",
+        authid: "x",
+        resolution: { kind: "ambiguous", ids: ["1", "2"] },
+        groups,
+        roleTemplates: [],
+        options: { strictUris: false },
+      },
+      Date.now(),
+    );
+    assert.equal(decider.decide(base, overlay, { uri: "com.app.open", action: "call", match: "exact" }, Date.now()).allow, false);
+  });
+});
