@@ -213,7 +213,7 @@ describe("live narrowing through a real Crossbar", () => {
         bobId,
         `com.app.race${i}.`,
       ]);
-      await until("the grant to reach the service", async () => {
+      await until("the grant to reach the service", () => {
         const users = stack.service!.sessionRules.cached("app", "bob");
         return users?.some((u) => u.rules.some((r) => r.uri === `com.app.race${i}.`)) ?? false;
       });

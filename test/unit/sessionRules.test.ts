@@ -140,10 +140,7 @@ describe("session rules provider", () => {
     let fail = true;
     const index = PermissionIndex.build([{ realm: "app", role: "user", sessionRules: true, rules: [] }]);
     const sr = new SessionRules({
-      load: async () => {
-        if (fail) throw new Error("store down");
-        return [];
-      },
+      load: () => (fail ? Promise.reject(new Error("store down")) : Promise.resolve([])),
       index: () => index,
       groups: () => NO_GROUPS,
       options: { strictUris: false },
