@@ -384,10 +384,6 @@ export async function findGrantOf(db: Queryable, realm: string, owner: RuleOwner
   return rows[0] ?? null;
 }
 
-export async function findGrant(db: Queryable, realm: string, role: string, uri: string, match: MatchKind): Promise<GrantRow | null> {
-  return findGrantOf(db, realm, { kind: "role", name: role }, uri, match);
-}
-
 /** Whether a role, group or user of that name exists in the realm. */
 export async function ownerExists(db: Queryable, realm: string, owner: RuleOwner): Promise<boolean> {
   const { rows } = await db.query(

@@ -109,6 +109,7 @@ describe("CLI: user and group rules, denials, windows, templates", () => {
     assert.match(err, /group cycle: "g1" cannot contain "g4", which already contains "g1"/);
     assert.deepEqual(JSON.parse(await ok("groups", "members", "app", "g2", "--json")), { users: [], groups: ["g1"] });
     assert.deepEqual(JSON.parse(await ok("groups", "members", "app", "g1", "--json")), { users: ["bob"], groups: [] });
+    assert.deepEqual(JSON.parse(await ok("users", "show", "app", "bob", "--json")).groups, ["g1"]);
     const list = JSON.parse(await ok("groups", "list", "app", "--json"));
     assert.deepEqual(list.find((g: { name: string }) => g.name === "g1").parents, ["g2"]);
     await ok("grants", "add", "app", "--group", "g4", "com.app.g4.*", "--allow", "publish");
