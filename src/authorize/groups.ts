@@ -6,7 +6,9 @@
  * The store refuses cycles; the walk here is cycle-safe anyway (each group is visited once), so a
  * cycle written past the store could never hang a decision.
  */
+import { type CompiledRules, compileRules } from "./matcher.js";
 import type { Rule } from "./rules.js";
+import { isTemplate } from "./template.js";
 
 export interface Group {
   id: number;
@@ -24,6 +26,7 @@ export interface GroupEdge {
 }
 
 const NO_IDS: readonly number[] = Object.freeze([]);
+const MAX_COMPILED = 10_000;
 
 export class GroupGraph {
   private readonly groups: ReadonlyMap<number, Group>;
@@ -33,6 +36,8 @@ export class GroupGraph {
   private readonly children: ReadonlyMap<number, readonly number[]>;
   /** memo: a group and every group containing it */
   private readonly upward = new Map<number, readonly number[]>();
+  /** memo: the compiled plain rules of a set of groups (closure key → set) */
+  private readonly compiled = new Map<string, CompiledRules | null>();
 
   private constructor(
     groups: ReadonlyMap<number, Group>,
@@ -99,6 +104,28 @@ export class GroupGraph {
       if (g) for (const r of g.rules) out.push(r);
     }
     return out;
+  }
+
+  /**
+   * The plain (non-template) rules of the groups `ids` (a closure) compiled once and shared by every
+   * session in the same groups; null when they have none. Their templates are substituted per
+   * session instead (`templatesOf`).
+   */
+  compiledRules(ids: readonly number[], now: number): CompiledRules | null {
+    if (ids.length === 0) return null;
+    const key = [...ids].sort((a, b) => a - b).join(",");
+    if (this.compiled.has(key)) return this.compiled.get(key) ?? null;
+    const rules = this.rulesOf(ids).filter((r) => !isTemplate(r.uri));
+    const set = rules.length === 0 ? null : compileRules(rules, now, { cacheable: false });
+    // Bounded: distinct group sets are few; an unexpected flood only costs recompiling.
+    if (this.compiled.size >= MAX_COMPILED) this.compiled.clear();
+    this.compiled.set(key, set);
+    return set;
+  }
+
+  /** The template rules of the groups `ids`. */
+  templatesOf(ids: readonly number[]): Rule[] {
+    return this.rulesOf(ids).filter((r) => isTemplate(r.uri));
   }
 
   /** The groups `ids` and every group inside one of them (whose members the groups' rules reach). */

@@ -71,6 +71,12 @@ export interface CompileOptions {
    * this session): the set denies everything rather than dropping those denials.
    */
   failedDenials?: readonly Rule[];
+  /**
+   * An overlay's part shared with other sessions (the compiled rules of the groups a session is
+   * in): decisions look it up beside the overlay's own rules, as a third set. Its windows count
+   * in the overlay's `nextChange`.
+   */
+  shared?: CompiledRules;
 }
 
 interface Node {
@@ -205,6 +211,8 @@ export class CompiledRules {
   readonly invalid: readonly Rule[];
   /** A dropped rule denied something: every decision involving this set is a denial. */
   readonly denyAll: boolean;
+  /** The shared part of an overlay (see CompileOptions.shared), or null. */
+  readonly shared: CompiledRules | null;
 
   private readonly exact = new Map<string, Tier>();
   private readonly prefixes = new Map<string, Tier>();
@@ -233,6 +241,8 @@ export class CompiledRules {
     const later = (t: number | null) => {
       if (t !== null && t > now && (next === null || t < next)) next = t;
     };
+    this.shared = options.shared ?? null;
+    if (this.shared !== null) later(this.shared.at(now).nextChange);
     // Sessions of a role with templates get rules of their own: the role's answers are session-dependent.
     const cacheable = setCacheable && !source.some((r) => typeof r.uri === "string" && isTemplate(r.uri));
     let wildcards = 0;

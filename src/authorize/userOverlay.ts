@@ -54,24 +54,23 @@ export interface SessionOverlayInput {
   options: TemplateOptions;
 }
 
-/** The rules a resolved user brings of its own: its rules and those of all its groups (templates unsubstituted). */
-export function userRules(user: SessionUser, groups: GroupGraph): Rule[] {
-  const own = [...user.rules];
-  for (const r of groups.rulesOf(groups.closure(user.groups))) own.push(r);
-  return own;
-}
-
-/** The session's overlay, or null when it has nothing of its own. */
+/**
+ * The session's overlay, or null when it has nothing of its own. Its groups' plain rules are
+ * compiled once per set of groups and shared (the overlay's `shared` part); its own rules and every
+ * template (the role's, its groups') are compiled into the overlay itself.
+ */
 export function sessionOverlay(o: SessionOverlayInput, now: number): CompiledRules | null {
   const { resolution } = o;
   if (resolution.kind === "ambiguous") return denyEverything(o.authid, now);
   const user = resolution.kind === "user" ? resolution.user : null;
+  const groups = user ? o.groups.closure(user.groups) : [];
   return buildOverlay(
     {
       session: { authid: o.authid, realm: o.realm, role: o.role, extra: user?.extra ?? {} },
-      rules: user ? userRules(user, o.groups) : [],
+      rules: user ? [...user.rules, ...o.groups.templatesOf(groups)] : [],
       roleTemplates: o.roleTemplates,
       options: o.options,
+      shared: o.groups.compiledRules(groups, now),
     },
     now,
   );

@@ -172,6 +172,53 @@ describe("the session overlay", () => {
     assert.equal(t.rules[0]!.template, "com.app.user.{authid}.");
   });
 
+  it("the groups' plain rules are compiled once and shared by every session in the same groups", () => {
+    const mk = (authid: string, groupIds: number[]) =>
+      sessionOverlay(
+        {
+          realm: "app",
+          role: "user",
+          authid,
+          resolution: { kind: "user", user: user({ groups: groupIds }) },
+          groups,
+          roleTemplates: base.templates,
+          options: { strictUris: false },
+        },
+        Date.now(),
+      )!;
+    const a = mk("a", [1]);
+    const b = mk("b", [1]);
+    assert.ok(a.shared !== null && a.shared === b.shared, "one compiled set for both");
+    assert.equal(a.shared.size, 1, "g4's rule");
+    assert.equal(mk("c", [2]).shared, mk("d", [2]).shared);
+    assert.notEqual(mk("e", [5]).shared, a.shared);
+    assert.equal(a.size, 1, "the overlay itself holds only the substituted role templates ({extra.team} is unset here)");
+  });
+
+  it("a window in a group rule counts in the overlay's next change and is applied through the shared set", () => {
+    const now = Date.now();
+    const timed = GroupGraph.build(
+      [group(1, "t", [rule("com.t.", "prefix", ["call"], { source: "group", owner: "t", validUntil: now + 1000 })])],
+      [],
+    );
+    const overlay = sessionOverlay(
+      {
+        realm: "app",
+        role: "user",
+        authid: "a",
+        resolution: { kind: "user", user: user({ groups: [1] }) },
+        groups: timed,
+        roleTemplates: [],
+        options: { strictUris: false },
+      },
+      now,
+    )!;
+    assert.equal(overlay.nextChange, now + 1000);
+    assert.equal(decider.answerWith(null, overlay, "com.t.x", "call", now).allow, true);
+    assert.equal(decider.answerWith(null, overlay, "com.t.x", "call", now + 1000).allow, false);
+    assert.equal(decider.decide(null, overlay, { uri: "com.t.x", action: "call", match: "exact" }, now + 1000).allow, false);
+  });
+
   it("an ambiguous identity is denied everything", () => {
     const overlay = sessionOverlay(
       {
