@@ -52,6 +52,8 @@ export class Service {
   private readonly clock: WindowClock;
   private roleTable: RoleTable = { killOnChange: new Set(), byId: new Map() };
   private loadToken = 0;
+  /** Permission index loads so far (a user's or a group's change must not cause one). */
+  indexLoads = 0;
   private authorizer: Authorizer | null = null;
   private readonly health: StoreHealth;
   private readonly listener: ChangeListener;
@@ -99,6 +101,7 @@ export class Service {
       initial: PermissionIndex.empty(),
       log,
       onLoaded: (index, ms) => {
+        this.indexLoads++;
         this.narrowing.indexLoaded(this.loadToken);
         this.metrics.rules.set(index.ruleCount);
         this.metrics.storeLatency.observe(ms / 1000);

@@ -133,7 +133,7 @@ export class Decider {
     if (b?.denyAll || o.denyAll || sh?.denyAll) return NO_MATCH;
     const meta = inMeta(uri);
     // One split for every set with wildcard rules.
-    const wild = (b?.hasWildcards ? 1 : 0) + (o.hasWildcards ? 1 : 0) + (sh?.hasWildcards ? 1 : 0);
+    const wild = (b?.usesParts ? 1 : 0) + (o.usesParts ? 1 : 0) + (sh?.usesParts ? 1 : 0);
     const parts = wild > 1 ? uri.split(".") : undefined;
     const bt = b === null ? null : b.best(uri, meta, parts);
     const ot = o.best(uri, meta, parts);

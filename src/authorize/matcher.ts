@@ -174,6 +174,43 @@ export function ruleProblem(r: Rule): string | null {
   return null;
 }
 
+/**
+ * Sets of at most this many tiers (an overlay: a session's own rules and substituted templates)
+ * answer `best()` with one linear scan of a short array ordered by specificity: with many sessions
+ * their overlays are rarely in the CPU cache, and one array touches less memory than the maps and
+ * the trie.
+ */
+const SMALL_SET = 12;
+
+interface SmallTier {
+  tier: Tier;
+  /** 0 exact, 1 wildcard, 2 prefix */
+  kind: 0 | 1 | 2;
+  /** wildcard components ("" = any one component) */
+  parts: readonly string[];
+  /** A wildcard with an empty first component: it never reaches `wamp.` */
+  anyFirst: boolean;
+}
+
+/** Whether the wildcard `rule` (components) matches the concrete `uri`, without splitting it. */
+function wildcardMatchesUri(rule: readonly string[], uri: string): boolean {
+  let start = 0;
+  const n = rule.length;
+  for (let i = 0; i < n; i++) {
+    let end = uri.indexOf(".", start);
+    if (i === n - 1) {
+      if (end !== -1) return false;
+      end = uri.length;
+    } else if (end === -1) return false;
+    // No URI component is empty; a request that has one matches no wildcard.
+    if (end === start) return false;
+    const r = rule[i] as string;
+    if (r.length > 0 && (end - start !== r.length || !uri.startsWith(r, start))) return false;
+    start = end + 1;
+  }
+  return true;
+}
+
 /** Scratch space for the prefix hashes of one lookup (URIs are at most MAX_URI_LENGTH long). */
 const PREFIX_HASHES = new Int32Array(MAX_URI_LENGTH + 1);
 
@@ -222,6 +259,10 @@ export class CompiledRules {
   private readonly prefixHashes: Set<number>;
   private readonly wildRoot: Node = newNode();
   readonly hasWildcards: boolean;
+  /** Every tier in specificity order, for a small set (see SMALL_SET); null for a large one. */
+  private readonly small: readonly SmallTier[] | null;
+  /** best() of this set splits the URI (a large set with wildcard rules): callers may pass the parts. */
+  readonly usesParts: boolean;
   private readonly exactSorted: string[];
   private readonly prefixSorted: string[];
   private readonly source: readonly Rule[];
@@ -287,6 +328,8 @@ export class CompiledRules {
       else (first.kind === "exact" ? this.exact : this.prefixes).set(first.uri, tier);
     }
     this.hasWildcards = wildcards > 0;
+    this.small = this.exact.size + this.prefixes.size + wildcards <= SMALL_SET ? this.smallTiers() : null;
+    this.usesParts = this.hasWildcards && this.small === null;
     this.prefixLengths = [...new Set([...this.prefixes.keys()].map((k) => k.length))].sort((a, b) => b - a);
     this.prefixHashes = new Set([...this.prefixes.keys()].map(prefixHash));
     this.exactSorted = [...this.exact.keys()].sort();
@@ -310,8 +353,42 @@ export class CompiledRules {
     return (this.successor = new CompiledRules(this.source, now, this.options));
   }
 
+  /** A small set's tiers: exact ones, wildcards (leftmost literal first), then prefixes (longest first). */
+  private smallTiers(): SmallTier[] {
+    const out: SmallTier[] = [];
+    for (const t of this.exact.values()) out.push({ tier: t, kind: 0, parts: [], anyFirst: false });
+    const wild: SmallTier[] = [];
+    const walk = (n: Node) => {
+      if (n.tier) {
+        const parts = n.tier.uri.split(".");
+        wild.push({ tier: n.tier, kind: 1, parts, anyFirst: parts[0] === "" });
+      }
+      for (const c of n.literal.values()) walk(c);
+      if (n.any) walk(n.any);
+    };
+    walk(this.wildRoot);
+    wild.sort((a, b) => (a.tier.shape < b.tier.shape ? 1 : a.tier.shape > b.tier.shape ? -1 : 0));
+    out.push(...wild);
+    const prefixes = [...this.prefixes.values()].sort((a, b) => b.uri.length - a.uri.length);
+    for (const t of prefixes) out.push({ tier: t, kind: 2, parts: [], anyFirst: false });
+    return out;
+  }
+
   /** The tier deciding a concrete URI: exact, then wildcard, then the longest prefix. `meta`: skip catch-alls; `parts`: the URI split on "." if at hand. */
   best(uri: string, meta: boolean, parts?: readonly string[]): Tier | null {
+    const small = this.small;
+    if (small !== null) {
+      for (let i = 0; i < small.length; i++) {
+        const s = small[i] as SmallTier;
+        const t = s.tier;
+        if (s.kind === 0) {
+          if (t.uri === uri) return t;
+        } else if (s.kind === 1) {
+          if (!(meta && s.anyFirst) && wildcardMatchesUri(s.parts, uri)) return t;
+        } else if ((!meta || t.uri.length >= META_PREFIX.length) && uri.startsWith(t.uri)) return t;
+      }
+      return null;
+    }
     const exact = this.exact.get(uri);
     if (exact) return exact;
     if (this.hasWildcards) {
