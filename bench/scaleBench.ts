@@ -59,6 +59,7 @@ export interface SessionScaleResult {
   matcher: Latency;
   /** Authorizer.authorize as the router's call reaches it: arguments, overlay lookup, decision, metrics (µs). */
   full: Latency;
+  /** RSS / heap with every sampled identity loaded and its overlay built, after a full GC. */
   rssAfter: number;
   heapAfter: number;
   peakRss: number;

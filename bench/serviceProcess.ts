@@ -59,6 +59,10 @@ async function authz(m: Extract<Msg, { cmd: "authz" }>): Promise<Record<string, 
   const w = performance.now();
   for (const a of authids) await service.sessionRules.warm(m.realm, a);
   const warmMs = performance.now() - w;
+  // Each session's overlay as its first request builds it; then the service's memory in that state.
+  for (const a of authids) service.sessionRules.provider(m.realm, m.role, a);
+  global.gc?.();
+  const held = process.memoryUsage();
   const requests = sessionRequests(m.requests, authids, m.roleUris, m.scale);
   const index = service.permissionIndex;
   const base = index.rules(m.realm, m.role);
@@ -83,9 +87,7 @@ async function authz(m: Extract<Msg, { cmd: "authz" }>): Promise<Record<string, 
     if (d instanceof Promise) throw new Error("an overlay was not loaded");
     return d.allow;
   });
-  global.gc?.();
-  const u = process.memoryUsage();
-  return { matcher, full, warmMs, sessions: authids.length, cached: service.sessionRules.size, rss: u.rss, heapUsed: u.heapUsed };
+  return { matcher, full, warmMs, sessions: authids.length, cached: service.sessionRules.size, rss: held.rss, heapUsed: held.heapUsed };
 }
 
 /** Resolves with the instant (epoch ms) the rule starts allowing; polls between I/O turns. */

@@ -52,12 +52,52 @@ interface Entry {
   overlays: Map<string, Memo>;
 }
 
+/** A map keyed by (realm, authid) without building a key string per lookup (the authorize path). */
+class PairMap<V> {
+  private readonly byRealm = new Map<string, Map<string, V>>();
+  size = 0;
+
+  get(realm: string, authid: string): V | undefined {
+    return this.byRealm.get(realm)?.get(authid);
+  }
+
+  has(realm: string, authid: string): boolean {
+    return this.byRealm.get(realm)?.has(authid) === true;
+  }
+
+  set(realm: string, authid: string, v: V): void {
+    let m = this.byRealm.get(realm);
+    if (!m) this.byRealm.set(realm, (m = new Map<string, V>()));
+    if (!m.has(authid)) this.size++;
+    m.set(authid, v);
+  }
+
+  delete(realm: string, authid: string): void {
+    const m = this.byRealm.get(realm);
+    if (m?.delete(authid)) {
+      this.size--;
+      if (m.size === 0) this.byRealm.delete(realm);
+    }
+  }
+
+  deleteRealm(realm: string): void {
+    const m = this.byRealm.get(realm);
+    if (!m) return;
+    this.size -= m.size;
+    this.byRealm.delete(realm);
+  }
+
+  *entries(): Iterable<[string, string, V]> {
+    for (const [realm, m] of this.byRealm) for (const [authid, v] of m) yield [realm, authid, v];
+  }
+}
+
 /** Answers never cached by the router, no rule: for sessions of a role whose caching is about to be turned off. */
 const EMPTY = compileRules([], 0, { cacheable: false });
 
 export class SessionRules {
-  private readonly entries = new Map<string, Entry>();
-  private readonly live = new Map<string, number>();
+  private readonly entries = new PairMap<Entry>();
+  private readonly live = new PairMap<number>();
   /** Realms where a user just got its first rule or group (with a sequence number): answers there are uncached until an index loaded after it says so. */
   private readonly pending = new Map<string, number>();
   private seq = 0;
@@ -77,10 +117,9 @@ export class SessionRules {
     const base = index.rules(realm, role);
     if (base === null) return null;
     if (!index.hasSessionRules(realm, role) && !this.pending.has(realm)) return null;
-    const key = keyOf(realm, authid);
-    let e = this.entries.get(key);
+    let e = this.entries.get(realm, authid);
     if (e !== undefined && e.users !== null) return this.overlay(e, role, base);
-    if (e === undefined) e = this.create(key, realm, authid);
+    if (e === undefined) e = this.create(realm, authid);
     const entry = e;
     return this.ensureLoaded(entry).then(() => {
       // The index may have been swapped while loading: answer with the current one.
@@ -97,8 +136,7 @@ export class SessionRules {
 
   /** Loads an identity ahead of its first decision (login, join); never rejects. */
   warm(realm: string, authid: string): Promise<void> {
-    const key = keyOf(realm, authid);
-    const e = this.entries.get(key) ?? this.create(key, realm, authid);
+    const e = this.entries.get(realm, authid) ?? this.create(realm, authid);
     return this.ensureLoaded(e).catch((err: unknown) =>
       this.o.log.warn({ realm, authid, err: err instanceof Error ? err.message : String(err) }, "loading a user's rules failed"),
     );
@@ -106,25 +144,24 @@ export class SessionRules {
 
   /** The stored users of an identity (loading them if needed). */
   async users(realm: string, authid: string): Promise<SessionUser[]> {
-    const key = keyOf(realm, authid);
-    const e = this.entries.get(key) ?? this.create(key, realm, authid);
+    const e = this.entries.get(realm, authid) ?? this.create(realm, authid);
     await this.ensureLoaded(e);
     return e.users ?? [];
   }
 
   /** The cached users of an identity, if loaded (no I/O). */
   cached(realm: string, authid: string): SessionUser[] | null {
-    return this.entries.get(keyOf(realm, authid))?.users ?? null;
+    return this.entries.get(realm, authid)?.users ?? null;
   }
 
   /** Every loaded identity (for group changes: whose groups changed). */
   *loaded(): Iterable<{ realm: string; authid: string; users: readonly SessionUser[] }> {
-    for (const e of this.entries.values()) if (e.users !== null) yield { realm: e.realm, authid: e.authid, users: e.users };
+    for (const [, , e] of this.entries.entries()) if (e.users !== null) yield { realm: e.realm, authid: e.authid, users: e.users };
   }
 
   /** The user's rules, groups or extra changed: drop what is cached; the next decision loads afresh. */
   invalidate(realm: string, authid: string): void {
-    const e = this.entries.get(keyOf(realm, authid));
+    const e = this.entries.get(realm, authid);
     if (!e) return;
     e.gen++;
     e.users = null;
@@ -133,7 +170,7 @@ export class SessionRules {
 
   /** Everything may have changed (the change feed was interrupted). */
   invalidateAll(): void {
-    for (const e of this.entries.values()) {
+    for (const [, , e] of this.entries.entries()) {
       e.gen++;
       e.users = null;
       e.overlays.clear();
@@ -157,35 +194,32 @@ export class SessionRules {
 
   /** A session of this identity joined (counted, so its entry is kept). */
   joined(realm: string, authid: string): void {
-    const key = keyOf(realm, authid);
-    this.live.set(key, (this.live.get(key) ?? 0) + 1);
+    this.live.set(realm, authid, (this.live.get(realm, authid) ?? 0) + 1);
   }
 
   /** A session left; the identity's entry goes with its last session. */
   left(realm: string, authid: string): void {
-    const key = keyOf(realm, authid);
-    const n = (this.live.get(key) ?? 0) - 1;
+    const n = (this.live.get(realm, authid) ?? 0) - 1;
     if (n > 0) {
-      this.live.set(key, n);
+      this.live.set(realm, authid, n);
       return;
     }
-    this.live.delete(key);
-    this.entries.delete(key);
+    this.live.delete(realm, authid);
+    this.entries.delete(realm, authid);
   }
 
   /** The realm's session tracking starts over (rejoin): live counts of that realm are rebuilt from scratch. */
   resetLive(realm: string): void {
-    const lead = `${realm}\u0000`;
-    for (const key of this.live.keys()) if (key.startsWith(lead)) this.live.delete(key);
+    this.live.deleteRealm(realm);
   }
 
   get size(): number {
     return this.entries.size;
   }
 
-  private create(key: string, realm: string, authid: string): Entry {
+  private create(realm: string, authid: string): Entry {
     const e: Entry = { realm, authid, users: null, loading: null, gen: 0, overlays: new Map() };
-    this.entries.set(key, e);
+    this.entries.set(realm, authid, e);
     if (this.entries.size > this.evictAt) this.evict();
     return e;
   }
@@ -239,10 +273,16 @@ export class SessionRules {
   private evict(): void {
     const max = this.o.maxEntries;
     const target = Math.floor(max * 0.9);
-    for (const [key, e] of this.entries) {
-      if (this.entries.size <= target) break;
-      if (e.loading === null && !this.live.has(key)) this.entries.delete(key);
+    const idle: Array<[string, string]> = [];
+    let excess = this.entries.size - target;
+    for (const [realm, authid, e] of this.entries.entries()) {
+      if (excess <= 0) break;
+      if (e.loading === null && !this.live.has(realm, authid)) {
+        idle.push([realm, authid]);
+        excess--;
+      }
     }
+    for (const [realm, authid] of idle) this.entries.delete(realm, authid);
     // Live identities beyond the bound stay; the next pass waits until a tenth more have come.
     this.evictAt = Math.max(max, this.entries.size + Math.ceil(max / 10));
     if (this.entries.size > max && !this.warnedFull) {
@@ -253,8 +293,4 @@ export class SessionRules {
       );
     }
   }
-}
-
-function keyOf(realm: string, authid: string): string {
-  return `${realm}\u0000${authid}`;
 }

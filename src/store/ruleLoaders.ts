@@ -30,8 +30,9 @@ export function roleKey(realm: string, role: string): string {
 
 /** The permission index as of `now`; roles with user or group rules among their users are built with `sessionRules`. */
 export async function loadIndex(db: Queryable, now = Date.now()): Promise<{ index: PermissionIndex; roles: RoleTable }> {
-  const rows = await loadPermissions(db);
-  const sessionRoles = new Set((await loadSessionRoles(db)).map((r) => roleKey(r.realm, r.role)));
+  // Two queries side by side (a pool runs them on two connections).
+  const [rows, flagged] = await Promise.all([loadPermissions(db), loadSessionRoles(db)]);
+  const sessionRoles = new Set(flagged.map((r) => roleKey(r.realm, r.role)));
   const killOnChange = new Set<string>();
   const byId = new Map<number, { realm: string; role: string }>();
   for (const r of rows) {
