@@ -204,3 +204,33 @@ describe("session rules in the store", () => {
     assert.deepEqual([always.validFrom, always.validUntil], [null, null]);
   });
 });
+
+describe("README's SQL for groups and rules", () => {
+  it("runs as written and gives alice the groups' and her own rules", async () => {
+    const store = await freshStore();
+    try {
+      const db = store.pool;
+      await admin.addRealm(db, "app");
+      await admin.addRole(db, "app", "user");
+      await admin.addUser(db, { realm: "app", authid: "alice", role: "user" });
+      const readme = (await import("node:fs")).readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
+      const block = /```sql\n-- data\/0003_groups\.sql\n([\s\S]*?)```/.exec(readme)?.[1];
+      assert.ok(block, "the README has the block");
+      await db.query(block);
+      const users = await loadSessionUsers(db, "app", "alice");
+      const graph = await loadGroupGraph(db);
+      assert.deepEqual(
+        graph.rulesOf(graph.closure(users[0]!.groups)).map((r) => [r.uri, r.owner]),
+        [["com.app.staff.", "staff"]],
+      );
+      // The date is read in the server's time zone, like any timestamptz literal.
+      const { rows } = await db.query<{ ms: number }>("SELECT (extract(epoch FROM '2027-01-01'::timestamptz) * 1000)::float8 AS ms");
+      assert.deepEqual(
+        users[0]!.rules.map((r) => [r.uri, r.validUntil]),
+        [["com.app.alice.", rows[0]!.ms]],
+      );
+    } finally {
+      await store.close();
+    }
+  });
+});

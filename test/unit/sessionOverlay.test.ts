@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Decider } from "../../src/authorize/decide.js";
 import { GroupGraph, type Group } from "../../src/authorize/groups.js";
+import { compileRules } from "../../src/authorize/matcher.js";
 import { PermissionIndex } from "../../src/authorize/permissionIndex.js";
 import { ReservedUris } from "../../src/authorize/reserved.js";
 import type { Action, RequestMatch } from "../../src/authorize/rules.js";
@@ -233,5 +234,56 @@ describe("the session overlay", () => {
       Date.now(),
     );
     assert.equal(decider.decide(base, overlay, { uri: "com.app.open", action: "call", match: "exact" }, Date.now()).allow, false);
+  });
+});
+
+describe("an overlay with a shared part decides exactly like one set holding both", () => {
+  it("random rules, exact and pattern requests, answerWith and decide", () => {
+    let s = 7;
+    const rnd = (n: number) => {
+      s = (s * 1103515245 + 12345) & 0x7fffffff;
+      return s % n;
+    };
+    const pick = <T>(xs: readonly T[]): T => xs[rnd(xs.length)] as T;
+    const comps = ["a", "b", "c", "wamp"];
+    const uriOf = (n: number) => Array.from({ length: n }, () => pick(comps)).join(".");
+    const actions = ["call", "register", "publish", "subscribe"] as const;
+    const randomRule = (source: "role" | "group" | "user") => {
+      const match = pick(["exact", "prefix", "wildcard"] as const);
+      const uri =
+        match === "exact"
+          ? uriOf(1 + rnd(3))
+          : match === "prefix"
+            ? uriOf(rnd(3)) + pick(["", ".", "b"])
+            : Array.from({ length: 1 + rnd(3) }, () => pick([...comps, ""])).join(".");
+      const acts = actions.filter(() => rnd(2) === 0);
+      return rnd(4) === 0 ? denyRule(uri, match, acts, { source }) : rule(uri, match, acts, { source });
+    };
+    const d = new Decider(ReservedUris.none());
+    let checked = 0;
+    for (let round = 0; round < 300; round++) {
+      const baseRules = Array.from({ length: rnd(6) }, () => randomRule("role"));
+      const own = Array.from({ length: rnd(5) }, () => randomRule("user"));
+      const grp = Array.from({ length: 1 + rnd(6) }, () => randomRule("group"));
+      const base = baseRules.length ? compileRules(baseRules, 0, { cacheable: false }) : null;
+      const whole = compileRules([...own, ...grp], 0, { cacheable: false });
+      const split = compileRules(own, 0, { cacheable: false, shared: compileRules(grp, 0, { cacheable: false }) });
+      for (let q = 0; q < 15; q++) {
+        const action = pick(actions);
+        const match = pick(["exact", "exact", "prefix", "wildcard"] as const);
+        const uri = match === "wildcard" ? Array.from({ length: 1 + rnd(3) }, () => pick([...comps, ""])).join(".") : uriOf(1 + rnd(3));
+        if (uri === "" || (match === "exact" && uri.split(".").includes(""))) continue;
+        const a = d.decide(base, whole, { uri, action, match });
+        const b = d.decide(base, split, { uri, action, match });
+        assert.deepEqual(
+          [b.allow, b.reason, b.rules.map((r) => r.id).sort()],
+          [a.allow, a.reason, a.rules.map((r) => r.id).sort()],
+          `${match} ${uri} ${action}`,
+        );
+        if (match === "exact") assert.deepEqual(d.answerWith(base, split, uri, action), d.answerWith(base, whole, uri, action));
+        checked++;
+      }
+    }
+    assert.ok(checked > 3000, `${checked} requests`);
   });
 });
