@@ -27,7 +27,15 @@ import { WindowClock } from "./service/windowClock.js";
 import { ChangeListener } from "./store/changeListener.js";
 import { pendingMigrations } from "./store/migrate.js";
 import { createPool } from "./store/pool.js";
-import { type RoleTable, loadGroupGraph, loadIndex, loadSessionUsers, reloadGroupRules } from "./store/ruleLoaders.js";
+import {
+  type RoleTable,
+  loadGroupGraph,
+  loadIndex,
+  loadSessionRoleKeys,
+  loadSessionUsers,
+  reloadGroupRules,
+  roleKey,
+} from "./store/ruleLoaders.js";
 import { timedPool } from "./store/timedPool.js";
 
 /**
@@ -52,6 +60,8 @@ export class Service {
   private readonly clock: WindowClock;
   private roleTable: RoleTable = { killOnChange: new Set(), byId: new Map() };
   private loadToken = 0;
+  /** Roles whose users have rules or groups of their own (kept up to date from notifications; null: query at the next load). */
+  private sessionRoleKeys: Set<string> | null = null;
   /** Permission index loads so far (a user's or a group's change must not cause one). */
   indexLoads = 0;
   private authorizer: Authorizer | null = null;
@@ -94,7 +104,8 @@ export class Service {
     this.keeper = new PermissionKeeper({
       load: async () => {
         this.loadToken = this.sessionRules.indexLoadStarting();
-        const { index, roles } = await loadIndex(this.pool, Date.now());
+        this.sessionRoleKeys ??= await loadSessionRoleKeys(this.pool);
+        const { index, roles } = await loadIndex(this.pool, Date.now(), this.sessionRoleKeys);
         this.roleTable = roles;
         return index;
       },
@@ -147,7 +158,10 @@ export class Service {
       revoker: this.revoker,
       clock: this.clock,
       log,
-      scheduleReload: () => this.keeper.schedule(),
+      flagRole: (realm, role) => {
+        this.sessionRoleKeys?.add(roleKey(realm, role));
+        this.keeper.schedule();
+      },
     });
     this.narrower = new Narrower({
       session: (realm) => this.link.session(realm),
@@ -163,6 +177,8 @@ export class Service {
       revoker: this.revoker,
       index: () => this.keeper.index,
       scheduleReload: () => this.keeper.schedule(),
+      // Realms and roles renamed or removed: which roles have session rules is read again.
+      realmsOrRolesChanged: () => (this.sessionRoleKeys = null),
       realmAdded: (realm) => this.realms?.added(realm),
       identityChanged: (realm, authid, rules) =>
         void this.narrowing.identityChanged(realm, authid, rules).catch((err: unknown) => this.failed(err)),
@@ -180,6 +196,7 @@ export class Service {
         this.health.markUp();
         // Changes may have been missed: reload everything, forget cached users, narrow every session after.
         this.sessionRules.invalidateAll();
+        this.sessionRoleKeys = null;
         this.changes.resynced();
         this.keeper.schedule(0);
         this.groups.structureChanged();

@@ -11,6 +11,8 @@ export interface ChangeHandlerOptions {
   /** The index as it is now (before the reload a change triggers). */
   index: () => PermissionIndex;
   scheduleReload: () => void;
+  /** A realm or role was added, renamed or removed (before the reload it schedules). */
+  realmsOrRolesChanged?: () => void;
   realmAdded: (realm: string) => void;
   /**
    * One identity's (realm and authid after overrides) rules, groups, extra or users changed.
@@ -43,9 +45,11 @@ export class ChangeHandler {
   handle(e: ChangeEvent): void {
     switch (e.table) {
       case "realms":
+        this.o.realmsOrRolesChanged?.();
         this.o.scheduleReload();
         break;
       case "roles":
+        this.o.realmsOrRolesChanged?.();
         this.o.scheduleReload();
         // A role renamed or removed: its sessions cannot be named once the index has moved on.
         if (e.op !== "INSERT") this.allRoles = true;
@@ -67,10 +71,13 @@ export class ChangeHandler {
       case "group_members":
         this.identity(e.realm, e.authid, true);
         break;
-      case "users":
-        this.identity(e.realm, e.authid, false);
+      case "users": {
+        // A new role or realm override moves the user's rules to another role: check that role's flag too.
+        const moved = e.op === "UPDATE" && e.revoke === true;
+        this.identity(e.realm, e.authid, moved);
         if (e.old_realm !== e.realm || e.old_authid !== e.authid) this.identity(e.old_realm, e.old_authid, false);
         break;
+      }
     }
     if (e.table === "realms" && e.op === "INSERT" && typeof e.realm === "string") this.o.realmAdded(e.realm);
     if (e.table === "realms" && e.op === "DELETE" && typeof e.realm === "string") {

@@ -31,8 +31,8 @@ export interface LiveNarrowingOptions {
   revoker: SessionRevoker;
   clock: WindowClock;
   log: Logger;
-  /** The index must be rebuilt (a role's sessions got their first user or group rule). */
-  scheduleReload: () => void;
+  /** Sessions of this role now have rules of their own: record it and rebuild the index (its answers must not be cached). */
+  flagRole: (realm: string, role: string) => void;
   now?: () => number;
 }
 
@@ -123,13 +123,11 @@ export class LiveNarrowing {
     }
     // A role whose users had no rules of their own is answered (and may be cached) without looking at users.
     const index = this.o.index();
-    if (
-      users.some(
-        (u) => (u.rules.length > 0 || u.groups.length > 0) && index.hasRole(realm, u.role) && !index.hasSessionRules(realm, u.role),
-      )
-    ) {
-      this.o.sessionRules.markPending(realm);
-      this.o.scheduleReload();
+    for (const u of users) {
+      if ((u.rules.length > 0 || u.groups.length > 0) && index.hasRole(realm, u.role) && !index.hasSessionRules(realm, u.role)) {
+        this.o.sessionRules.markPending(realm);
+        this.o.flagRole(realm, u.role);
+      }
     }
     await this.narrowIdentity(realm, authid);
   }

@@ -37,6 +37,7 @@ export interface SessionRulesOptions {
 }
 
 interface Memo {
+  /** The role's compiled set and the group graph it was built against: either changed, it is rebuilt. */
   base: CompiledRules;
   groups: GroupGraph;
   overlay: CompiledRules | null;
@@ -49,7 +50,9 @@ interface Entry {
   loading: Promise<void> | null;
   /** Bumped by every invalidation: a load started before it is not used. */
   gen: number;
-  overlays: Map<string, Memo>;
+  /** The overlay per role (nearly always one role: kept without a Map). */
+  memo: (Memo & { role: string }) | null;
+  more: Map<string, Memo> | null;
 }
 
 /** A map keyed by (realm, authid) without building a key string per lookup (the authorize path). */
@@ -165,7 +168,7 @@ export class SessionRules {
     if (!e) return;
     e.gen++;
     e.users = null;
-    e.overlays.clear();
+    clearMemo(e);
   }
 
   /** Everything may have changed (the change feed was interrupted). */
@@ -173,7 +176,7 @@ export class SessionRules {
     for (const [, , e] of this.entries.entries()) {
       e.gen++;
       e.users = null;
-      e.overlays.clear();
+      clearMemo(e);
     }
   }
 
@@ -218,7 +221,7 @@ export class SessionRules {
   }
 
   private create(realm: string, authid: string): Entry {
-    const e: Entry = { realm, authid, users: null, loading: null, gen: 0, overlays: new Map() };
+    const e: Entry = { realm, authid, users: null, loading: null, gen: 0, memo: null, more: null };
     this.entries.set(realm, authid, e);
     if (this.entries.size > this.evictAt) this.evict();
     return e;
@@ -234,7 +237,7 @@ export class SessionRules {
         // Invalidated while loading: the rows may predate the change.
         if (e.gen !== gen) return this.ensureLoaded(e);
         e.users = users;
-        e.overlays.clear();
+        clearMemo(e);
       },
       (err: unknown) => {
         e.loading = null;
@@ -247,8 +250,8 @@ export class SessionRules {
 
   private overlay(e: Entry, role: string, base: CompiledRules): CompiledRules | null {
     const groups = this.o.groups();
-    const memo = e.overlays.get(role);
-    if (memo !== undefined && memo.base === base && memo.groups === groups) return memo.overlay;
+    const memo = e.memo !== null && e.memo.role === role ? e.memo : (e.more?.get(role) ?? null);
+    if (memo !== null && memo.base === base && memo.groups === groups) return memo.overlay;
     const now = this.now();
     let overlay = sessionOverlay(
       {
@@ -264,7 +267,8 @@ export class SessionRules {
     );
     // While the role's flag is pending, an overlay (even an empty one) keeps the answer out of the router's cache.
     if (overlay === null && !this.o.index().hasSessionRules(e.realm, role)) overlay = EMPTY;
-    e.overlays.set(role, { base, groups, overlay });
+    if (e.memo === null || e.memo.role === role) e.memo = { role, base, groups, overlay };
+    else (e.more ??= new Map()).set(role, { base, groups, overlay });
     if (overlay !== null && overlay.nextChange !== null) this.o.onWindow?.(e.realm, e.authid, overlay.nextChange);
     return overlay;
   }
@@ -293,4 +297,9 @@ export class SessionRules {
       );
     }
   }
+}
+
+function clearMemo(e: Entry): void {
+  e.memo = null;
+  e.more = null;
 }

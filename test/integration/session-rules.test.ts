@@ -150,6 +150,22 @@ describe("session rules (users, groups, templates, denials) through a real Cross
     assert.match(c.uncached, /rules of their own/);
   });
 
+  it("a role's first user rule, or a user with rules moved into a role, makes that role's answers session-dependent at once", async () => {
+    const s = stack.service!;
+    await cli("roles", "add", "app", "fresh");
+    await cli("roles", "add", "app", "moved");
+    await user("fred", "fresh");
+    await user("mona", "user");
+    await until("the roles to be loaded", () => s.permissionIndex.hasRole("app", "moved"));
+    assert.equal(s.permissionIndex.hasSessionRules("app", "fresh"), false);
+    await cli("grants", "add", "app", "--user", "fred", "com.app.fred.*", "--allow", "call");
+    await until("role fresh to have session rules", () => s.permissionIndex.hasSessionRules("app", "fresh"));
+    await cli("grants", "add", "app", "--user", "mona", "com.app.mona.*", "--allow", "call");
+    assert.equal(s.permissionIndex.hasSessionRules("app", "moved"), false);
+    await cli("users", "set-role", "app", "mona", "moved");
+    await until("role moved to have session rules", () => s.permissionIndex.hasSessionRules("app", "moved"));
+  });
+
   it("a second instance that never saw the login answers from the user's rules (loaded on join or on a miss)", async () => {
     const second = await stack.startService();
     await stack.ready(second);
