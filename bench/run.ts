@@ -305,7 +305,7 @@ function tableRows(
       throughput: "-",
       p50: "-",
       p99: "-",
-      result: `${mb(ss.rssAfter)} with the overlays built (heap ${mb(ss.heapAfter)}); peak ${mb(ss.peakRss)} (includes the benchmark's own request arrays); loading one identity ${ms(ss.warmMsPerIdentity)}`,
+      result: `${mb(ss.rssAfter)} with the overlays built (heap ${mb(ss.heapAfter)} used of ${mb(ss.heapTotalAfter)}, external ${mb(ss.externalAfter)}); peak ${mb(ss.peakRss)} (includes the benchmark's own request arrays); loading one identity ${ms(ss.warmMsPerIdentity)}`,
       target: "<= 200 MB",
       met: ss.rssAfter <= 200 * 1024 * 1024,
     });

@@ -62,6 +62,8 @@ export interface SessionScaleResult {
   /** RSS / heap with every sampled identity loaded and its overlay built, after a full GC. */
   rssAfter: number;
   heapAfter: number;
+  heapTotalAfter: number;
+  externalAfter: number;
   peakRss: number;
   /** From the INSERT of one user's rule to the service answering with it (ms), per run. */
   applyMs: number[];
@@ -171,6 +173,8 @@ export async function runScaleBench(
       sessions: number;
       rss: number;
       heapUsed: number;
+      heapTotal: number;
+      external: number;
     }>("authz", 600_000);
     // One user's rule change, end to end: INSERT → NOTIFY → that user's rules reloaded → answered.
     const applyMs: number[] = [];
@@ -222,6 +226,8 @@ export async function runScaleBench(
         full: az.full,
         rssAfter: az.rss,
         heapAfter: az.heapUsed,
+        heapTotalAfter: az.heapTotal,
+        externalAfter: az.external,
         peakRss: peak,
         applyMs,
         applyIndexLoads,

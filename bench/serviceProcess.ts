@@ -87,7 +87,17 @@ async function authz(m: Extract<Msg, { cmd: "authz" }>): Promise<Record<string, 
     if (d instanceof Promise) throw new Error("an overlay was not loaded");
     return d.allow;
   });
-  return { matcher, full, warmMs, sessions: authids.length, cached: service.sessionRules.size, rss: held.rss, heapUsed: held.heapUsed };
+  return {
+    matcher,
+    full,
+    warmMs,
+    sessions: authids.length,
+    cached: service.sessionRules.size,
+    rss: held.rss,
+    heapUsed: held.heapUsed,
+    heapTotal: held.heapTotal,
+    external: held.external,
+  };
 }
 
 /** Resolves with the instant (epoch ms) the rule starts allowing; polls between I/O turns. */
