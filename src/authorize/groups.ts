@@ -27,6 +27,7 @@ export interface GroupEdge {
 
 const NO_IDS: readonly number[] = Object.freeze([]);
 const MAX_COMPILED = 10_000;
+const MAX_CHAIN = 8;
 
 export class GroupGraph {
   private readonly groups: ReadonlyMap<number, Group>;
@@ -39,14 +40,25 @@ export class GroupGraph {
   /** memo: the compiled plain rules of a set of groups (closure key → set) */
   private readonly compiled = new Map<string, CompiledRules | null>();
 
+  /** The graph this one was derived from by `withRules`, and the group whose rules changed (see unchangedSince). */
+  private readonly parent: GroupGraph | null;
+  private readonly changed: number | null;
+  private readonly depth: number;
+
   private constructor(
     groups: ReadonlyMap<number, Group>,
     parents: ReadonlyMap<number, readonly number[]>,
     children: ReadonlyMap<number, readonly number[]>,
+    parent: GroupGraph | null = null,
+    changed: number | null = null,
   ) {
     this.groups = groups;
     this.parents = parents;
     this.children = children;
+    // A short chain only: older graphs are released (their sessions' overlays are simply rebuilt).
+    this.parent = parent !== null && parent.depth < MAX_CHAIN ? parent : null;
+    this.changed = this.parent === null ? null : changed;
+    this.depth = this.parent === null ? 0 : this.parent.depth + 1;
   }
 
   static empty(): GroupGraph {
@@ -66,13 +78,30 @@ export class GroupGraph {
     return new GroupGraph(byId, parents, children);
   }
 
-  /** The same graph with one group's rules replaced (a change to that group's rules alone). */
+  /**
+   * The same graph with one group's rules replaced (a change to that group's rules alone). The
+   * nesting is unchanged, and so are the compiled rules of every set of groups without that group:
+   * they carry over, and sessions outside the group keep their overlays (unchangedSince).
+   */
   withRules(groupId: number, rules: readonly Rule[]): GroupGraph {
     const g = this.groups.get(groupId);
     if (!g) return this;
     const groups = new Map(this.groups);
     groups.set(groupId, { ...g, rules });
-    return new GroupGraph(groups, this.parents, this.children);
+    const next = new GroupGraph(groups, this.parents, this.children, this, groupId);
+    for (const [id, up] of this.upward) next.upward.set(id, up);
+    for (const [key, set] of this.compiled) if (!key.split(",").includes(String(groupId))) next.compiled.set(key, set);
+    return next;
+  }
+
+  /**
+   * Whether the rules of the groups `ids` are the same here as in `older`: this graph derives from
+   * `older` by rule changes of other groups only. False when that cannot be told (a reload).
+   */
+  unchangedSince(older: GroupGraph, ids: readonly number[]): boolean {
+    if (this === older) return true;
+    if (this.changed === null || this.parent === null || ids.includes(this.changed)) return false;
+    return this.parent.unchangedSince(older, ids);
   }
 
   get size(): number {

@@ -37,9 +37,14 @@ export interface SessionRulesOptions {
 }
 
 interface Memo {
-  /** The role's compiled set and the group graph it was built against: either changed, it is rebuilt. */
+  /**
+   * The role's compiled set and the group graph it was built against: a new role set rebuilds it; a
+   * new graph only when one of the session's groups changed (GroupGraph.unchangedSince).
+   */
   base: CompiledRules;
   groups: GroupGraph;
+  /** The session's groups (closure) when it was built. */
+  closure: readonly number[];
   overlay: CompiledRules | null;
 }
 
@@ -251,14 +256,23 @@ export class SessionRules {
   private overlay(e: Entry, role: string, base: CompiledRules): CompiledRules | null {
     const groups = this.o.groups();
     const memo = e.memo !== null && e.memo.role === role ? e.memo : (e.more?.get(role) ?? null);
-    if (memo !== null && memo.base === base && memo.groups === groups) return memo.overlay;
+    if (memo !== null && memo.base === base) {
+      if (memo.groups === groups) return memo.overlay;
+      // Another group's rules changed: this session's overlay still holds.
+      if (groups.unchangedSince(memo.groups, memo.closure)) {
+        memo.groups = groups;
+        return memo.overlay;
+      }
+    }
     const now = this.now();
+    const resolution = resolveUser(e.users ?? [], role);
+    const closure = resolution.kind === "user" ? groups.closure(resolution.user.groups) : [];
     let overlay = sessionOverlay(
       {
         realm: e.realm,
         role,
         authid: e.authid,
-        resolution: resolveUser(e.users ?? [], role),
+        resolution,
         groups,
         roleTemplates: base.templates,
         options: this.o.options,
@@ -267,8 +281,8 @@ export class SessionRules {
     );
     // While the role's flag is pending, an overlay (even an empty one) keeps the answer out of the router's cache.
     if (overlay === null && !this.o.index().hasSessionRules(e.realm, role)) overlay = EMPTY;
-    if (e.memo === null || e.memo.role === role) e.memo = { role, base, groups, overlay };
-    else (e.more ??= new Map()).set(role, { base, groups, overlay });
+    if (e.memo === null || e.memo.role === role) e.memo = { role, base, groups, closure, overlay };
+    else (e.more ??= new Map()).set(role, { base, groups, closure, overlay });
     if (overlay !== null && overlay.nextChange !== null) this.o.onWindow?.(e.realm, e.authid, overlay.nextChange);
     return overlay;
   }

@@ -152,3 +152,45 @@ describe("session rules provider", () => {
     assert.equal(await sr.provider("app", "user", "alice"), null);
   });
 });
+
+describe("a change to one group's rules", () => {
+  it("rebuilds the overlays of that group's users only", async () => {
+    const index = PermissionIndex.build([{ realm: "app", role: "user", sessionRules: true, rules: [] }]);
+    const g = (id: number, uri: string) => ({
+      id,
+      realm: "app",
+      name: `g${id}`,
+      rules: [rule(uri, "prefix", ["call"], { source: "group", owner: `g${id}` })],
+    });
+    let graph = GroupGraph.build([g(1, "com.one."), g(2, "com.two."), g(3, "com.three.")], [{ group_id: 3, subgroup_id: 1 }]);
+    const member = (authid: string, groups: number[]): SessionUser => ({
+      id: authid,
+      role: "user",
+      disabled: false,
+      extra: {},
+      rules: [],
+      groups,
+    });
+    const users: Record<string, SessionUser[]> = { a: [member("a", [1])], b: [member("b", [2])] };
+    const sr = new SessionRules({
+      load: (_realm, authid) => Promise.resolve(users[authid] ?? []),
+      index: () => index,
+      groups: () => graph,
+      options: { strictUris: false },
+      maxEntries: 10,
+      log,
+    });
+    const a0 = await sr.provider("app", "user", "a");
+    const b0 = await sr.provider("app", "user", "b");
+    // Group 3 (which holds group 1, a's group) changes: a's overlay is rebuilt, b's is kept.
+    graph = graph.withRules(3, [rule("com.three.new.", "prefix", ["call"], { source: "group", owner: "g3" })]);
+    const a1 = sr.provider("app", "user", "a") as CompiledRules;
+    const b1 = sr.provider("app", "user", "b");
+    assert.notEqual(a1, a0);
+    assert.equal(b1, b0, "untouched");
+    assert.equal(a1.shared!.size, 2);
+    // A reload of the whole graph cannot tell: everything is rebuilt.
+    graph = GroupGraph.build([g(1, "com.one."), g(2, "com.two."), g(3, "com.three.")], [{ group_id: 3, subgroup_id: 1 }]);
+    assert.notEqual(sr.provider("app", "user", "b"), b0);
+  });
+});
