@@ -60,7 +60,7 @@ async function authz(m: Extract<Msg, { cmd: "authz" }>): Promise<Record<string, 
   for (const a of authids) await service.sessionRules.warm(m.realm, a);
   const warmMs = performance.now() - w;
   // Each session's overlay as its first request builds it; then the service's memory in that state.
-  for (const a of authids) service.sessionRules.provider(m.realm, m.role, a);
+  for (const a of authids) await service.sessionRules.provider(m.realm, m.role, a);
   global.gc?.();
   const held = process.memoryUsage();
   const requests = sessionRequests(m.requests, authids, m.roleUris, m.scale);
@@ -104,7 +104,7 @@ async function authz(m: Extract<Msg, { cmd: "authz" }>): Promise<Record<string, 
 async function watch(m: Extract<Msg, { cmd: "watch" }>, watching: () => void): Promise<number> {
   const args = [{ session: 1, authid: m.authid, authrole: m.role, authextra: {} }, m.uri, "call", {}];
   const authorizer = service.authorize!;
-  const allowed = async () => ((await authorizer.authorize(m.realm, args))).allow;
+  const allowed = async () => (await authorizer.authorize(m.realm, args)).allow;
   if (await allowed()) throw new Error(`${m.uri} is already allowed`);
   watching();
   const until = Date.now() + 5000;
