@@ -167,9 +167,15 @@ describe("session rules (users, groups, templates, denials) through a real Cross
   });
 
   it("a second instance that never saw the login answers from the user's rules (loaded on join or on a miss)", async () => {
+    const bob = await login("bob");
     const second = await stack.startService();
     await stack.ready(second);
+    // Sessions that were there before it joined are listed (wamp.session.list + get), later ones announced (on_join).
+    await until("the second instance to list bob's session", () => second.watch.sessions("app").some((x) => x.id === bob.session.id));
     const alice = await login("alice");
+    await until("the second instance to see alice join", () =>
+      second.watch.byAuthid("app", "alice").some((x) => x.id === alice.session.id),
+    );
     // Round-robin spreads the authorize calls over both instances: every one must allow.
     for (let i = 0; i < 6; i++) await alice.session.subscribe(`com.app.alice.n${i}`, () => undefined);
     for (let i = 0; i < 6; i++) await alice.session.subscribe(`com.app.user.alice.n${i}`, () => undefined);
