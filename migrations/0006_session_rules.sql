@@ -121,7 +121,9 @@ CREATE FUNCTION authd.user_identity(uid bigint) RETURNS jsonb LANGUAGE sql STABL
 $$;
 
 -- Extends 0002's payloads. New keys:
---   permissions: group_id, user_id; for a user's rule the user's session identity (realm, authid);
+--   permissions: group_id, user_id; for a user's rule the user's session identity (realm, authid)
+--   and the rule itself (`rule`; only its id for a DELETE); for an owner changed by an UPDATE the
+--   old owner (old_role_id, old_group_id, old_user_id, old_realm, old_authid);
 --   users: realm, authid (the identity after the change) and old_realm, old_authid (before);
 --   groups: realm_id, group_id, group; group_members: group_id, user_id, realm, authid;
 --   group_subgroups: group_id, subgroup_id.
@@ -140,6 +142,25 @@ BEGIN
     payload := payload || jsonb_build_object('role_id', rec.role_id, 'group_id', rec.group_id, 'user_id', rec.user_id);
     IF rec.user_id IS NOT NULL THEN
       payload := payload || COALESCE(authd.user_identity(rec.user_id), '{}'::jsonb);
+      -- A user's rule travels with the notification: instances apply it without reading the user again.
+      IF TG_OP = 'DELETE' THEN
+        payload := payload || jsonb_build_object('rule', jsonb_build_object('id', rec.id::text));
+      ELSE
+        payload := payload || jsonb_build_object('rule', jsonb_build_object('id', rec.id::text, 'uri', rec.uri, 'match', rec.match,
+          'allow_call', rec.allow_call, 'allow_register', rec.allow_register, 'allow_publish', rec.allow_publish, 'allow_subscribe', rec.allow_subscribe,
+          'deny_call', rec.deny_call, 'deny_register', rec.deny_register, 'deny_publish', rec.deny_publish, 'deny_subscribe', rec.deny_subscribe,
+          'disclose_caller', rec.disclose_caller, 'disclose_publisher', rec.disclose_publisher, 'cache', rec.cache,
+          'valid_from', (extract(epoch FROM rec.valid_from) * 1000)::float8, 'valid_until', (extract(epoch FROM rec.valid_until) * 1000)::float8));
+      END IF;
+    END IF;
+    -- An UPDATE that moves a rule to another owner changes the old owner's rules too.
+    IF TG_OP = 'UPDATE' AND (OLD.role_id IS DISTINCT FROM NEW.role_id OR OLD.group_id IS DISTINCT FROM NEW.group_id
+                             OR OLD.user_id IS DISTINCT FROM NEW.user_id) THEN
+      payload := payload || jsonb_build_object('old_role_id', OLD.role_id, 'old_group_id', OLD.group_id, 'old_user_id', OLD.user_id);
+      IF OLD.user_id IS NOT NULL THEN
+        payload := payload || COALESCE((SELECT jsonb_build_object('old_realm', i->>'realm', 'old_authid', i->>'authid')
+                                          FROM authd.user_identity(OLD.user_id) i), '{}'::jsonb);
+      END IF;
     END IF;
   ELSIF TG_TABLE_NAME = 'users' THEN
     payload := payload || jsonb_build_object('realm_id', rec.realm_id, 'user_id', rec.id, 'store_authid', rec.authid);

@@ -180,8 +180,8 @@ export class Service {
       // Realms and roles renamed or removed: which roles have session rules is read again.
       realmsOrRolesChanged: () => (this.sessionRoleKeys = null),
       realmAdded: (realm) => this.realms?.added(realm),
-      identityChanged: (realm, authid, rules) =>
-        void this.narrowing.identityChanged(realm, authid, rules).catch((err: unknown) => this.failed(err)),
+      identityChanged: (realm, authid, rules, patch) =>
+        void this.narrowing.identityChanged(realm, authid, rules, patch).catch((err: unknown) => this.failed(err)),
       groupRulesChanged: (id) => this.groups.rulesChanged(id),
       groupsChanged: () => this.groups.structureChanged(),
       rolesChanged: (roles) => void this.narrowing.rolesChanged(roles).catch((err: unknown) => this.failed(err)),

@@ -17,6 +17,8 @@ import type { TemplateOptions } from "./template.js";
 
 export interface SessionUser {
   id: string;
+  /** The stored authid (before an override): its rules' owner. */
+  authid: string;
   role: string;
   disabled: boolean;
   /** The user's stored extra (templates' {extra.NAME}). */

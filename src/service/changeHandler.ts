@@ -4,6 +4,13 @@ import type { SessionRevoker } from "../router/revoker.js";
 import type { ChangeEvent } from "../store/changeListener.js";
 import { roleById, type Queryable } from "../store/queries.js";
 
+/** One user rule as a notification carries it (only the id for a DELETE). */
+export interface RulePatch {
+  userId: string;
+  op: string;
+  rule: { id: string } & Record<string, unknown>;
+}
+
 export interface ChangeHandlerOptions {
   db: Queryable;
   log: Logger;
@@ -17,9 +24,10 @@ export interface ChangeHandlerOptions {
   /**
    * One identity's (realm and authid after overrides) rules, groups, extra or users changed.
    * `rules`: its rules or groups changed (else only the user row: nothing to do for an identity
-   * without cached rules or live sessions).
+   * without cached rules or live sessions). `patch`: the one rule of the user that changed, as the
+   * notification carries it.
    */
-  identityChanged?: (realm: string, authid: string, rules: boolean) => void;
+  identityChanged?: (realm: string, authid: string, rules: boolean, patch?: RulePatch) => void;
   /** One group's rules changed. */
   groupRulesChanged?: (groupId: number) => void;
   /** Groups or their nesting changed. */
@@ -55,14 +63,14 @@ export class ChangeHandler {
         if (e.op !== "INSERT") this.allRoles = true;
         break;
       case "permissions":
-        if (typeof e.role_id === "number") {
+        for (const id of [e.role_id, e.old_role_id]) {
+          if (typeof id !== "number") continue;
           this.o.scheduleReload();
-          this.changedRoles.add(e.role_id);
-        } else if (typeof e.group_id === "number") {
-          this.o.groupRulesChanged?.(e.group_id);
-        } else {
-          this.identity(e.realm, e.authid, true);
+          this.changedRoles.add(id);
         }
+        for (const id of [e.group_id, e.old_group_id]) if (typeof id === "number") this.o.groupRulesChanged?.(id);
+        if (e.user_id !== null && e.user_id !== undefined) this.identity(e.realm, e.authid, true, patchOf(e));
+        if (e.old_user_id !== null && e.old_user_id !== undefined) this.identity(e.old_realm, e.old_authid, true);
         break;
       case "groups":
       case "group_subgroups":
@@ -95,8 +103,8 @@ export class ChangeHandler {
     this.allRoles = true;
   }
 
-  private identity(realm: unknown, authid: unknown, rules: boolean): void {
-    if (typeof realm === "string" && typeof authid === "string") this.o.identityChanged?.(realm, authid, rules);
+  private identity(realm: unknown, authid: unknown, rules: boolean, patch?: RulePatch): void {
+    if (typeof realm === "string" && typeof authid === "string") this.o.identityChanged?.(realm, authid, rules, patch);
   }
 
   /**
@@ -123,4 +131,12 @@ export class ChangeHandler {
     }
     if (all || narrow.length > 0) this.o.rolesChanged?.(all ? "all" : narrow);
   }
+}
+
+/** The rule a user-rule notification carries, when it is well-formed (else the user is read again). */
+function patchOf(e: ChangeEvent): RulePatch | undefined {
+  const rule = e.rule;
+  if (typeof rule !== "object" || rule === null || typeof (rule as { id?: unknown }).id !== "string") return undefined;
+  if (typeof e.user_id !== "number" && typeof e.user_id !== "string") return undefined;
+  return { userId: String(e.user_id), op: e.op, rule: rule as RulePatch["rule"] };
 }

@@ -18,6 +18,7 @@ import type { Narrower } from "../router/narrower.js";
 import type { SessionRevoker } from "../router/revoker.js";
 import type { SessionWatch, WatchedSession } from "../router/sessionWatch.js";
 import { type RoleTable, roleKey } from "../store/ruleLoaders.js";
+import type { RulePatch } from "./changeHandler.js";
 import type { SessionRules } from "./sessionRules.js";
 import type { WindowClock, WindowSubject } from "./windowClock.js";
 
@@ -110,9 +111,11 @@ export class LiveNarrowing {
    * One identity's rules, groups, extra or users changed (a store notification). `rules`: its rules
    * or groups changed; otherwise (a user row) an identity nobody uses needs nothing.
    */
-  async identityChanged(realm: string, authid: string, rules: boolean): Promise<void> {
+  async identityChanged(realm: string, authid: string, rules: boolean, patch?: RulePatch): Promise<void> {
+    // The changed rule came with the notification: applied to what is cached, no store read.
+    const patched = patch !== undefined && this.o.sessionRules.patchRule(realm, authid, patch.userId, patch.op, patch.rule);
     const cached = this.o.sessionRules.cached(realm, authid) !== null;
-    this.o.sessionRules.invalidate(realm, authid);
+    if (!patched) this.o.sessionRules.invalidate(realm, authid);
     if (!rules && !cached && this.o.watch.byAuthid(realm, authid).length === 0) return;
     let users;
     try {

@@ -20,6 +20,8 @@ import type { PermissionIndex } from "../authorize/permissionIndex.js";
 import type { TemplateOptions } from "../authorize/template.js";
 import { type SessionUser, resolveUser, sessionOverlay } from "../authorize/userOverlay.js";
 import type { Logger } from "../log/logger.js";
+import { storedRule } from "../store/permissionRules.js";
+import type { StoredRuleRow } from "../store/sessionRuleQueries.js";
 
 export interface SessionRulesOptions {
   /** The stored users of one effective identity (store query). */
@@ -174,6 +176,31 @@ export class SessionRules {
     e.gen++;
     e.users = null;
     clearMemo(e);
+  }
+
+  /**
+   * Applies one of a user's rules as a notification carries it (added, changed or removed) to the
+   * cached users of the identity, without reading the store. False when nothing is cached to patch
+   * (then `invalidate` and a load do it).
+   */
+  patchRule(realm: string, authid: string, userId: string, op: string, row: Partial<StoredRuleRow> & { id: string }): boolean {
+    const e = this.entries.get(realm, authid);
+    if (!e || e.users === null) return false;
+    const i = e.users.findIndex((u) => u.id === userId);
+    if (i < 0) return false;
+    const user = e.users[i] as SessionUser;
+    const rules = user.rules.filter((r) => String(r.id) !== row.id);
+    if (op !== "DELETE") {
+      if (typeof row.uri !== "string" || (row.match !== "exact" && row.match !== "prefix" && row.match !== "wildcard")) return false;
+      rules.push(storedRule(row as StoredRuleRow, "user", user.authid));
+      rules.sort((a, b) => a.id - b.id);
+    }
+    const users = [...e.users];
+    users[i] = { ...user, rules };
+    e.gen++;
+    e.users = users;
+    clearMemo(e);
+    return true;
   }
 
   /** Everything may have changed (the change feed was interrupted). */

@@ -91,6 +91,7 @@ export async function reloadGroupRules(db: Queryable, graph: GroupGraph, groupId
 export function sessionUser(row: SessionUserRow): SessionUser {
   return {
     id: row.id,
+    authid: row.authid,
     role: row.role,
     disabled: row.disabled,
     extra: row.extra,

@@ -138,11 +138,32 @@ describe("session rules in the store", () => {
       const pick = (table: string) => seen.filter((e) => e.table === table);
       const userRule = pick("permissions").find((e) => e.user_id !== null)!;
       assert.deepEqual([userRule.realm, userRule.authid], ["other", "robert"]);
+      const carried = userRule.rule as Record<string, unknown>;
+      assert.deepEqual(
+        [carried.uri, carried.match, carried.allow_call, carried.deny_call, carried.valid_until],
+        ["com.bob.", "prefix", true, false, null],
+      );
       const groupRule = pick("permissions").find((e) => e.group_id !== null)!;
       assert.equal(groupRule.group_id, await gid("a"));
       assert.equal(groupRule.role_id, null);
       const member = pick("group_members")[0]!;
       assert.deepEqual([member.realm, member.authid], ["other", "robert"]);
+      // A rule moved from a group to a user names both owners; a deleted user rule carries its id.
+      const ruleId = Number(
+        await admin.grantTo(db, "app", { kind: "user", authid: "bob" }, { uri: "com.bob.tmp.", match: "prefix", allow: ["call"] }),
+      );
+      await db.query("UPDATE authd.permissions SET user_id = NULL, group_id = $2 WHERE id = $1", [ruleId, await gid("b")]);
+      await db.query("UPDATE authd.permissions SET group_id = NULL, user_id = $2 WHERE id = $1", [ruleId, await uid("bob")]);
+      await db.query("DELETE FROM authd.permissions WHERE id = $1", [ruleId]);
+      await new Promise((r) => setTimeout(r, 200));
+      const moves = seen.filter((e) => e.table === "permissions" && e.op === "UPDATE");
+      assert.deepEqual(
+        [moves[0]!.old_user_id, moves[0]!.old_realm, moves[0]!.old_authid, moves[0]!.group_id],
+        [Number(await uid("bob")), "other", "robert", await gid("b")],
+      );
+      assert.deepEqual([moves[1]!.old_group_id, moves[1]!.user_id], [await gid("b"), Number(await uid("bob"))]);
+      const deleted = seen.find((e) => e.table === "permissions" && e.op === "DELETE")!;
+      assert.deepEqual(deleted.rule, { id: String(ruleId) });
       const update = pick("users").find((e) => e.op === "UPDATE")!;
       assert.deepEqual(
         [update.realm, update.authid, update.old_realm, update.old_authid, update.revoke],

@@ -16,6 +16,7 @@ import { denyRule, rule } from "../helpers/rules.js";
 const group = (id: number, name: string, rules: Group["rules"] = []): Group => ({ id, realm: "app", name, rules });
 const user = (o: Partial<SessionUser> = {}): SessionUser => ({
   id: "1",
+  authid: "u1",
   role: "user",
   disabled: false,
   extra: {},

@@ -54,6 +54,7 @@ function setup(o: { maxEntries?: number; sessionRoles?: boolean } = {}) {
 
 const alice = (rules = 1): SessionUser => ({
   id: "1",
+  authid: "alice",
   role: "user",
   disabled: false,
   extra: {},
@@ -165,6 +166,7 @@ describe("a change to one group's rules", () => {
     let graph = GroupGraph.build([g(1, "com.one."), g(2, "com.two."), g(3, "com.three.")], [{ group_id: 3, subgroup_id: 1 }]);
     const member = (authid: string, groups: number[]): SessionUser => ({
       id: authid,
+      authid,
       role: "user",
       disabled: false,
       extra: {},
@@ -192,5 +194,46 @@ describe("a change to one group's rules", () => {
     // A reload of the whole graph cannot tell: everything is rebuilt.
     graph = GroupGraph.build([g(1, "com.one."), g(2, "com.two."), g(3, "com.three.")], [{ group_id: 3, subgroup_id: 1 }]);
     assert.notEqual(sr.provider("app", "user", "b"), b0);
+  });
+});
+
+describe("a user's rule carried by its notification", () => {
+  it("is applied to the cached identity without a store read; nothing cached: left to a load", async () => {
+    const t = setup();
+    t.db.set("alice", [alice(1)]);
+    await t.sr.warm("app", "alice");
+    const row = (id: string, uri: string) => ({
+      id,
+      uri,
+      match: "exact" as const,
+      allow_call: true,
+      allow_register: false,
+      allow_publish: false,
+      allow_subscribe: false,
+      deny_call: false,
+      deny_register: false,
+      deny_publish: false,
+      deny_subscribe: false,
+      disclose_caller: false,
+      disclose_publisher: false,
+      cache: false,
+      valid_from: null,
+      valid_until: null,
+    });
+    const before = t.sr.provider("app", "user", "alice") as CompiledRules;
+    assert.equal(t.sr.patchRule("app", "alice", "1", "INSERT", row("900", "com.new")), true);
+    const after = t.sr.provider("app", "user", "alice") as CompiledRules;
+    assert.ok(after instanceof CompiledRules, "still synchronous: no load");
+    assert.notEqual(after, before);
+    assert.equal(after.size, 2);
+    assert.equal(t.sr.cached("app", "alice")![0]!.rules.find((r) => r.id === 900)?.owner, "alice");
+    assert.equal(t.sr.patchRule("app", "alice", "1", "UPDATE", { ...row("900", "com.new"), allow_call: false, deny_call: true }), true);
+    assert.equal(t.sr.cached("app", "alice")![0]!.rules.find((r) => r.id === 900)?.deny.call, true);
+    assert.equal(t.sr.patchRule("app", "alice", "1", "DELETE", { id: "900" }), true);
+    assert.equal((t.sr.provider("app", "user", "alice") as CompiledRules).size, 1);
+    assert.deepEqual(t.loads, ["app/alice"], "one load, at the start");
+    assert.equal(t.sr.patchRule("app", "bob", "2", "INSERT", row("901", "com.x")), false, "not cached");
+    assert.equal(t.sr.patchRule("app", "alice", "99", "INSERT", row("902", "com.x")), false, "another user");
+    assert.equal(t.sr.patchRule("app", "alice", "1", "INSERT", { id: "903" }), false, "malformed");
   });
 });
