@@ -314,7 +314,7 @@ function tableRows(
     const applyMax = apply[apply.length - 1] ?? Number.NaN;
     rows.push({
       id: "5s",
-      what: `one user's rule change applied (INSERT -> NOTIFY -> that user reloaded -> answered), ${apply.length} runs`,
+      what: `one user's rule change applied (INSERT -> NOTIFY carrying the rule -> applied to the cached user -> answered), ${apply.length} runs`,
       throughput: "-",
       p50: ms(applyMedian),
       p99: ms(applyMax),
