@@ -19,7 +19,8 @@ export interface Child {
 export function forkChild(script: string, args: string[]): Child {
   // BENCH_PROFILE=<dir>: write V8 CPU profiles of the children there (finding hot spots).
   const prof = process.env.BENCH_PROFILE;
-  const execArgv = prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : [];
+  // --expose-gc: memory readings after a full collection, not of whatever garbage is left.
+  const execArgv = ["--expose-gc", ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : [])];
   const proc = fork(join(here, script), args, { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv });
   const queue: Array<Record<string, unknown>> = [];
   const waiters: Array<{ type: string; resolve: (m: never) => void; reject: (e: Error) => void }> = [];

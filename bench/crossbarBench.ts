@@ -30,6 +30,11 @@ export const SCENARIOS = [
   { key: "staticc", title: "static permissions, cache true", authorizer: null },
   { key: "noopauthz", title: "floor: no-op dynamic authorizer", authorizer: "bench.noop_authorize" },
   { key: "dyn", title: "wamp-authd authorizer, cache false", authorizer: "authd.authorize" },
+  {
+    key: "dynt",
+    title: "wamp-authd authorizer, cache false, decided by a template (user and group rules on)",
+    authorizer: "authd.authorize",
+  },
   { key: "dync", title: "wamp-authd authorizer, cache true", authorizer: "authd.authorize" },
   { key: "dynmp", title: "wamp-authd authorizer, cache false, msgpack link", authorizer: "authd.authorize_mp" },
   { key: "pyjson", title: "no-op authorizer, autobahn-python, json", authorizer: "bench.noop_authorize_json" },
@@ -188,6 +193,22 @@ export async function seedCrossbarStore(pool: pg.Pool, phc: string, clientsPerRo
       const id = await admin.addUser(pool, { realm: REALM, authid: `${s.key}${i}`, role: s.key });
       await admin.upsertSecretCredential(pool, id, "ticket", { phc });
     }
+  }
+  // dynt: the call is decided by a template substituted with the user's stored extra; the users
+  // also have a rule of their own and a group with rules, so every piece of a session's overlay is there.
+  for (const r of ruleSet(9, "f")) await admin.grant(pool, REALM, "dynt", { uri: r.uri, match: r.match, allow: ["call", "subscribe"] });
+  for (const t of ["bench.{extra.fn}", "bench.home.{authid}.", "bench.{authid}..feed"])
+    await admin.grant(pool, REALM, "dynt", {
+      uri: t,
+      match: t.endsWith(".") ? "prefix" : t.includes("..") ? "wildcard" : "exact",
+      allow: ["call"],
+    });
+  await admin.addGroup(pool, REALM, "benchers");
+  await admin.grantTo(pool, REALM, { kind: "group", name: "benchers" }, { uri: "bench.group.", match: "prefix", allow: ["call"] });
+  for (let i = 0; i < clientsPerRole; i++) {
+    await admin.setUserExtra(pool, REALM, `dynt${i}`, { fn: PROCEDURE.slice("bench.".length) });
+    await admin.grantTo(pool, REALM, { kind: "user", authid: `dynt${i}` }, { uri: `bench.own.dynt${i}`, match: "exact", allow: ["call"] });
+    await admin.addGroupUser(pool, REALM, "benchers", `dynt${i}`);
   }
   for (let i = 0; i < stormUsers; i++) {
     const id = await admin.addUser(pool, { realm: REALM, authid: `storm${i}`, role: "dyn" });

@@ -71,5 +71,13 @@ function permissionRows(realm: string, role: string, rules: RuleSpec[], firstId 
     disclose_caller: false,
     disclose_publisher: false,
     cache: false,
+    role_id: 1,
+    kill_on_change: false,
+    deny_call: false,
+    deny_register: false,
+    deny_publish: false,
+    deny_subscribe: false,
+    valid_from: null,
+    valid_until: null,
   }));
 }

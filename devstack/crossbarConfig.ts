@@ -11,9 +11,11 @@
  * - any `extraTransports`, appended verbatim.
  *
  * The service role gets static permissions in every realm: `register` on its procedure (and in app
- * realms on the `authd.tokens.` prefix: device tickets), `call` and
- * `subscribe` on the `wamp.session.` prefix (meta API: kill_by_authid, on_join, on_leave, ...), and
- * `call` on `wamp.registration.list_callees` (it checks that its procedures are still registered).
+ * realms on the `authd.tokens.` prefix: device tickets), and `call` and `subscribe` on the meta API
+ * prefixes `wamp.session.` (kill_by_authid, get, list, on_join, on_leave), `wamp.subscription.` and
+ * `wamp.registration.` (list, get, remove_subscriber, remove_callee, on_create, on_subscribe, ...:
+ * narrowing live subscriptions and registrations, and list_callees: checking that its own procedures
+ * are still registered).
  * `authenticator-role` is deliberately not used: in a router worker only the realm's `trusted`
  * service session exists, anything else leaves clients hanging (docs/crossbar-protocol.md, §1).
  *
@@ -162,8 +164,9 @@ export function crossbarConfig(o: CrossbarConfigOptions): Record<string, unknown
       // the device ticket procedures (authd.tokens.issue/list/revoke) in every app realm
       ...(register.includes(authorize) ? [rule("authd.tokens.", "prefix", { register: true })] : []),
       rule("wamp.session.", "prefix", { call: true, subscribe: true }),
-      // the registration watch (router.registrationCheckMs): is this session still a callee?
-      rule("wamp.registration.list_callees", "exact", { call: true }),
+      // narrowing live subscriptions/registrations; the registration watch (list_callees)
+      rule("wamp.subscription.", "prefix", { call: true, subscribe: true }),
+      rule("wamp.registration.", "prefix", { call: true, subscribe: true }),
     ],
   });
   const appRole = (role: StackRealm["roles"][number]) => {

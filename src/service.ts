@@ -7,6 +7,7 @@ import { ReservedRoles } from "./auth/reservedRoles.js";
 import { loadTokenKeys } from "./auth/tokens/apiTokens.js";
 import { IssuerRegistry } from "./auth/tokens/issuers.js";
 import { Authorizer } from "./authorize/authorizer.js";
+import { Decider } from "./authorize/decide.js";
 import { PermissionIndex } from "./authorize/permissionIndex.js";
 import { ReservedUris } from "./authorize/reserved.js";
 import type { Config } from "./config/load.js";
@@ -15,19 +16,32 @@ import type { Logger } from "./log/logger.js";
 import { authenticateObserver, authorizeObserver, createMetrics, type Metrics } from "./metrics/metrics.js";
 import { JoinWatch } from "./router/joinWatch.js";
 import { RouterLink, type Procedure } from "./router/link.js";
+import { Narrower } from "./router/narrower.js";
 import { SessionRevoker } from "./router/revoker.js";
+import { SessionWatch } from "./router/sessionWatch.js";
 import { AuthorizerRealms } from "./service/authorizerRealms.js";
 import { ChangeHandler } from "./service/changeHandler.js";
 import { DeviceTickets } from "./service/deviceTickets.js";
+import { GroupKeeper } from "./service/groupKeeper.js";
 import { Housekeeping } from "./service/housekeeping.js";
+import { LiveNarrowing } from "./service/liveNarrowing.js";
 import { PermissionKeeper } from "./service/permissionKeeper.js";
+import { SessionRules } from "./service/sessionRules.js";
 import { StoreHealth } from "./service/storeHealth.js";
 import { TokenSessions } from "./service/tokenSessions.js";
+import { WindowClock } from "./service/windowClock.js";
 import { ChangeListener } from "./store/changeListener.js";
 import { pendingMigrations } from "./store/migrate.js";
 import { createPool } from "./store/pool.js";
-import { roleRules } from "./store/permissionRules.js";
-import { loadPermissions } from "./store/queries.js";
+import {
+  type RoleTable,
+  loadGroupGraph,
+  loadIndex,
+  loadSessionRoleKeys,
+  loadSessionUsers,
+  reloadGroupRules,
+  roleKey,
+} from "./store/ruleLoaders.js";
 import { timedPool } from "./store/timedPool.js";
 
 /**
@@ -44,7 +58,22 @@ export class Service {
   readonly issuers: IssuerRegistry;
   readonly tokenSessions: TokenSessions;
   private readonly devices: DeviceTickets;
+  /** Each session's own rules (users, groups, templates), loaded per identity. */
+  readonly sessionRules: SessionRules;
+  /** Sessions per realm, from the router's meta API. */
+  readonly watch: SessionWatch;
+  readonly narrowing: LiveNarrowing;
+  readonly narrower: Narrower;
   private readonly keeper: PermissionKeeper;
+  private readonly groups: GroupKeeper;
+  private readonly clock: WindowClock;
+  private roleTable: RoleTable = { killOnChange: new Set(), byId: new Map() };
+  private loadToken = 0;
+  /** Roles whose users have rules or groups of their own (kept up to date from notifications; null: query at the next load). */
+  private sessionRoleKeys: Set<string> | null = null;
+  /** Permission index loads so far (a user's or a group's change must not cause one). */
+  indexLoads = 0;
+  private authorizer: Authorizer | null = null;
   private readonly health: StoreHealth;
   private readonly listener: ChangeListener;
   private readonly changes: ChangeHandler;
@@ -75,6 +104,8 @@ export class Service {
       onJoin: (realm, session, authrole) => {
         void this.reserved.noteServiceRole(authrole, realm);
         this.joins.attach(realm, session);
+        this.narrowing.noteServiceRole(authrole);
+        if (this.realms?.has(realm)) void this.watch.attach(realm, session);
       },
       onReady: (realm) => {
         if (everReady.has(realm)) this.metrics.reconnects.inc();
@@ -112,14 +143,74 @@ export class Service {
     });
     this.health = new StoreHealth({ db: this.pool, log, gauge: this.metrics.storeUp, whenStoreDown: config.authorize.whenStoreDown });
     this.keeper = new PermissionKeeper({
-      load: async () => PermissionIndex.build(roleRules(await loadPermissions(this.pool)), Date.now()),
+      load: async () => {
+        this.loadToken = this.sessionRules.indexLoadStarting();
+        this.sessionRoleKeys ??= await loadSessionRoleKeys(this.pool);
+        const { index, roles } = await loadIndex(this.pool, Date.now(), this.sessionRoleKeys);
+        this.roleTable = roles;
+        return index;
+      },
       initial: PermissionIndex.empty(),
       log,
       onLoaded: (index, ms) => {
+        this.indexLoads++;
+        this.narrowing.indexLoaded(this.loadToken);
         this.metrics.rules.set(index.ruleCount);
         this.metrics.storeLatency.observe(ms / 1000);
       },
       afterReload: () => this.changes.afterReload(),
+    });
+    this.groups = new GroupKeeper({
+      loadAll: () => loadGroupGraph(this.pool),
+      loadRules: (graph, id) => reloadGroupRules(this.pool, graph, id),
+      log,
+      onChanged: (before, after, changed) =>
+        void this.narrowing.groupsChanged(before, after, changed).catch((err: unknown) => this.failed(err)),
+    });
+    this.sessionRules = new SessionRules({
+      load: (realm, authid) => loadSessionUsers(this.pool, realm, authid),
+      index: () => this.keeper.index,
+      groups: () => this.groups.graph,
+      options: { strictUris: config.authorize.strictUris },
+      maxEntries: config.authorize.sessionCacheMax,
+      log,
+      onWindow: (realm, authid, at) => this.clock.at(at, { kind: "identity", realm, authid }),
+    });
+    this.watch = new SessionWatch(log, {
+      joined: (s) => {
+        this.sessionRules.joined(s.realm, s.authid);
+        // Another instance (or none) answered the login: load the user before its first request.
+        if (this.sessionRules.concerns(s.realm, s.authrole)) void this.sessionRules.warm(s.realm, s.authid);
+      },
+      left: (s) => this.sessionRules.left(s.realm, s.authid),
+      reset: (realm) => this.sessionRules.resetLive(realm),
+      attached: (realm, kind, sessionId, id) => void this.narrower.check(realm, kind, sessionId, id),
+    });
+    this.clock = new WindowClock({
+      onDue: (subjects) => void this.narrowing.windowsDue(subjects).catch((err: unknown) => this.failed(err)),
+    });
+    this.narrowing = new LiveNarrowing({
+      index: () => this.keeper.index,
+      roles: () => this.roleTable,
+      sessionRules: this.sessionRules,
+      decider: new Decider(ReservedUris.forProcedures(config.procedures)),
+      narrower: () => this.narrower,
+      watch: this.watch,
+      revoker: this.revoker,
+      clock: this.clock,
+      log,
+      flagRole: (realm, role) => {
+        this.sessionRoleKeys?.add(roleKey(realm, role));
+        this.keeper.schedule();
+      },
+    });
+    this.narrower = new Narrower({
+      session: (realm) => this.link.session(realm),
+      watch: this.watch,
+      log,
+      governs: (realm, role) => this.narrowing.governs(realm, role),
+      allowed: (s, request) => this.narrowing.allowed(s, request),
+      onRemoved: (_s, kind) => this.metrics.narrowed.inc({ kind }),
     });
     this.changes = new ChangeHandler({
       db: this.pool,
@@ -127,11 +218,18 @@ export class Service {
       revoker: this.revoker,
       index: () => this.keeper.index,
       scheduleReload: () => this.keeper.schedule(),
+      // Realms and roles renamed or removed: which roles have session rules is read again.
+      realmsOrRolesChanged: () => (this.sessionRoleKeys = null),
       realmAdded: (realm) => this.realms?.added(realm),
       tokensChanged: (e) => {
         if (e.table === "token_issuers") this.issuers.invalidate();
         if (e.sweep === true) this.tokenSessions.sweepNow();
       },
+      identityChanged: (realm, authid, rules, patch) =>
+        void this.narrowing.identityChanged(realm, authid, rules, patch).catch((err: unknown) => this.failed(err)),
+      groupRulesChanged: (id) => this.groups.rulesChanged(id),
+      groupsChanged: () => this.groups.structureChanged(),
+      rolesChanged: (roles) => void this.narrowing.rolesChanged(roles).catch((err: unknown) => this.failed(err)),
     });
     this.listener = new ChangeListener(pg, {
       url: config.database.url,
@@ -141,7 +239,12 @@ export class Service {
       onChange: (e) => this.changes.handle(e),
       onResync: () => {
         this.health.markUp();
+        // Changes may have been missed: reload everything, forget cached users, narrow every session after.
+        this.sessionRules.invalidateAll();
+        this.sessionRoleKeys = null;
+        this.changes.resynced();
         this.keeper.schedule(0);
+        this.groups.structureChanged();
         void this.realms?.resync();
         // Changes made while nobody listened: issuers may differ, revocations may be pending.
         this.issuers.invalidate();
@@ -162,6 +265,15 @@ export class Service {
     return this.keeper.index;
   }
 
+  /** The authorizer as the router's calls reach it (after start). */
+  get authorize(): Authorizer | null {
+    return this.authorizer;
+  }
+
+  private failed(err: unknown): void {
+    this.log.error({ err }, "narrowing live sessions failed");
+  }
+
   /** True while the store is reachable (as far as the LISTEN connection and readiness probes know). */
   get storeReachable(): boolean {
     return this.health.up;
@@ -172,6 +284,7 @@ export class Service {
     if (pending.length > 0)
       throw new Error(`the database schema is not up to date (${pending.join(", ")} pending): run "wamp-authd migrate" first`);
     await this.keeper.reload();
+    await this.groups.start();
     await this.reserved.refresh();
     await this.issuers.reload();
     this.health.markUp();
@@ -204,6 +317,9 @@ export class Service {
           ms: o.ms,
         });
         this.audit.login(o);
+        // The session is about to join: load its user's rules before its first request.
+        const p = o.principal;
+        if (!o.error && p && this.sessionRules.concerns(p.realm, p.role)) void this.sessionRules.warm(p.realm, p.authid);
       },
     });
     this.proofs = proofs;
@@ -212,12 +328,20 @@ export class Service {
     const empty = PermissionIndex.empty();
     const failClosed = config.authorize.whenStoreDown === "fail-closed";
     const p = config.procedures;
+    const observe = authorizeObserver(this.metrics.authorize);
     const authorizer = new Authorizer({
       index: () => (failClosed && !this.health.up ? empty : this.keeper.index),
       reserved: ReservedUris.forProcedures(p),
       log,
-      onOutcome: authorizeObserver(this.metrics.authorize),
+      onOutcome: (o) => {
+        observe(o);
+        // A role the router asks about is under this service's authorizer: its sessions may be narrowed.
+        if (o.role !== null) this.narrowing.noteAuthorized(o.realm, o.role);
+      },
+      sessionRules: this.sessionRules.provider,
+      deadlineMs: config.deadlineMs,
     });
+    this.authorizer = authorizer;
 
     const authenticate: Procedure[] = [
       { uri: p.authenticate, callers: "router", handler: (args) => authenticator.authenticate(args) },
@@ -239,6 +363,11 @@ export class Service {
         { uri: p.authorize, callers: "router", handler: (args) => authorizer.authorize(realm, args) },
         ...(config.tokens.deviceTickets ? this.devices.procedures(realm) : []),
       ],
+      onServe: (realm) => {
+        // Already joined (the authenticator realm doubling as an app realm): watch it now; later joins come through onJoin.
+        const session = this.link.session(realm);
+        if (session) void this.watch.attach(realm, session);
+      },
     });
     await this.realms.start();
     this.tokenSessions.start();
@@ -254,6 +383,8 @@ export class Service {
   /** Graceful: unregister (no new calls), finish in-flight answers, then close everything. */
   async stop(): Promise<void> {
     this.keeper.stop();
+    this.groups.stop();
+    this.clock.stop();
     this.housekeeping.stop();
     this.tokenSessions.stop();
     this.issuers.stop();

@@ -19,6 +19,20 @@ export function roleName(name: string): string {
   return name;
 }
 
+const GROUP = /^[0-9a-z_.-]{1,255}$/;
+
+export function groupName(name: string): string {
+  if (!GROUP.test(name)) throw new AdminError(`invalid group name "${name}": lowercase letters, digits, "_", "-" and dots`);
+  return name;
+}
+
+/** A point in time for a rule window: ISO 8601 date (UTC midnight) or date-time. */
+export function instant(text: string, what: string): Date {
+  const d = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text) ? new Date(text) : new Date(Number.NaN);
+  if (Number.isNaN(d.getTime())) throw new AdminError(`invalid ${what} "${text}" (use ISO 8601, e.g. 2027-01-31 or 2027-01-31T12:00:00Z)`);
+  return d;
+}
+
 export function authidText(authid: string): string {
   if (authid.length < 1 || authid.length > 255) throw new AdminError("authid must be 1 to 255 characters");
   return authid;

@@ -34,12 +34,14 @@ export async function listUsers(ctx: AdminContext, realm: string, role: string |
 
 export interface UserDetail extends q.UserInfo {
   credentials: q.CredentialInfo[];
+  /** The groups the user is directly in. */
+  groups: string[];
 }
 
 export async function showUser(ctx: AdminContext, realm: string, authid: string): Promise<UserDetail> {
   const u = await q.findUser(ctx.pool, realm, authid);
   if (!u) throw new AdminError(`no user "${authid}" in realm "${realm}"`);
-  return { ...u, credentials: await q.listCredentials(ctx.pool, u.id, null) };
+  return { ...u, credentials: await q.listCredentials(ctx.pool, u.id, null), groups: await q.userGroups(ctx.pool, realm, authid) };
 }
 
 async function existing(db: q.AdminDb, realm: string, authid: string): Promise<string> {

@@ -3,7 +3,9 @@
  *
  * Inputs: the role's compiled rules (`base`, shared by every session of the role) and the session's
  * own compiled rules (`overlay`: its user rules, its groups' rules, templates substituted for it;
- * null when it has none). Both are CompiledRules (matcher.ts).
+ * null when it has none). Both are CompiledRules (matcher.ts). An overlay may carry a `shared`
+ * part (the compiled rules of the session's groups, shared by every session in the same groups):
+ * it is a third set, compared like the other two.
  *
  * 1. Reserved URIs win over every rule (reserved.ts): router-only URIs are denied, user-facing ones
  *    are denied for everything but `call`, and a pattern that can match any of them is denied.
@@ -117,34 +119,47 @@ export class Decider {
     return tier ? tier.answers[action] : NO_MATCH;
   }
 
-  /** An exact request with the session's overlay: like `answer` (shared objects), never cached when an overlay is given. */
+  /**
+   * An exact request with the session's overlay (and its shared part, the groups' rules): like
+   * `answer` (shared objects), never cached when an overlay is given.
+   */
   answerWith(base: CompiledRules | null, overlay: CompiledRules | null, uri: string, action: Action, now?: number): Decision {
     if (overlay === null) return this.answer(base, uri, action, now);
     const kind = this.reserved.kind(uri);
     if (kind !== null && (kind === "router" || action !== "call")) return NO_MATCH;
     const b = base === null ? null : now === undefined ? base : base.at(now);
     const o = now === undefined ? overlay : overlay.at(now);
-    if (b?.denyAll || o.denyAll) return NO_MATCH;
+    const sh = o.shared === null ? null : now === undefined ? o.shared : o.shared.at(now);
+    if (b?.denyAll || o.denyAll || sh?.denyAll) return NO_MATCH;
     const meta = inMeta(uri);
-    // One split for both sets.
-    const parts = o.hasWildcards && b?.hasWildcards ? uri.split(".") : undefined;
+    // One split for every set with wildcard rules.
+    const wild = (b?.usesParts ? 1 : 0) + (o.usesParts ? 1 : 0) + (sh?.usesParts ? 1 : 0);
+    const parts = wild > 1 ? uri.split(".") : undefined;
     const bt = b === null ? null : b.best(uri, meta, parts);
     const ot = o.best(uri, meta, parts);
-    if (bt === null && ot === null) return NO_MATCH;
-    // The more specific tier decides; at the same specificity both do (merged).
-    const c = bt === null ? -1 : ot === null ? 1 : compareTiers(bt, ot);
+    const st = sh === null ? null : sh.best(uri, meta, parts);
+    // The most specific tier decides; at the same specificity all of them do (merged).
+    let top = bt;
+    if (ot !== null && (top === null || compareTiers(ot, top) > 0)) top = ot;
+    if (st !== null && (top === null || compareTiers(st, top) > 0)) top = st;
+    if (top === null) return NO_MATCH;
     let allow = 0;
     let denied = 0;
     let disclose = 0;
-    if (bt !== null && c >= 0) {
+    if (bt !== null && compareTiers(bt, top) === 0) {
       allow |= bt.allowBits;
       denied |= bt.denyBits;
       disclose |= bt.discloseBits;
     }
-    if (ot !== null && c <= 0) {
+    if (ot !== null && compareTiers(ot, top) === 0) {
       allow |= ot.allowBits;
       denied |= ot.denyBits;
       disclose |= ot.discloseBits;
+    }
+    if (st !== null && compareTiers(st, top) === 0) {
+      allow |= st.allowBits;
+      denied |= st.denyBits;
+      disclose |= st.discloseBits;
     }
     const bit = BIT[action];
     return answerOf((allow & ~denied & bit) !== 0, (disclose & bit) !== 0, false);
@@ -154,6 +169,7 @@ export class Decider {
   decide(base: CompiledRules | null, overlay: CompiledRules | null, request: Request, now?: number): Verdict {
     const b = base === null || now === undefined ? base : base.at(now);
     const o = overlay === null || now === undefined ? overlay : overlay.at(now);
+    const sh = o === null || o.shared === null ? null : now === undefined ? o.shared : o.shared.at(now);
     const { uri, action, match } = request;
     if (match === "exact") {
       const kind = this.reserved.kind(uri);
@@ -162,8 +178,8 @@ export class Decider {
       const parts = uri.split(".");
       if (this.reserved.meetsPattern(match, uri, parts)) return deny("reserved");
     }
-    if (b?.denyAll || o?.denyAll) return deny("invalid-rules");
-    const sets = [b, o].filter((s): s is CompiledRules => s !== null);
+    if (b?.denyAll || o?.denyAll || sh?.denyAll) return deny("invalid-rules");
+    const sets = [b, o, sh].filter((s): s is CompiledRules => s !== null);
     if (match === "exact") return decideExact(sets, o !== null, uri, action);
     if (patternLeaksIntoMeta(match, uri, null)) return deny("meta-namespace");
     if (match === "prefix") return decidePrefix(sets, uri, action);

@@ -71,6 +71,12 @@ export interface CompileOptions {
    * this session): the set denies everything rather than dropping those denials.
    */
   failedDenials?: readonly Rule[];
+  /**
+   * An overlay's part shared with other sessions (the compiled rules of the groups a session is
+   * in): decisions look it up beside the overlay's own rules, as a third set. Its windows count
+   * in the overlay's `nextChange`.
+   */
+  shared?: CompiledRules;
 }
 
 interface Node {
@@ -168,6 +174,103 @@ export function ruleProblem(r: Rule): string | null {
   return null;
 }
 
+/**
+ * Sets of at most this many tiers (an overlay: a session's own rules and substituted templates)
+ * answer `best()` with one linear scan of a short array ordered by specificity: with many sessions
+ * their overlays are rarely in the CPU cache, and one array touches less memory than the maps and
+ * the trie.
+ */
+const SMALL_SET = 12;
+
+interface SmallTier {
+  tier: Tier;
+  /** 0 exact, 1 wildcard, 2 prefix */
+  kind: 0 | 1 | 2;
+  /** wildcard components ("" = any one component) */
+  parts: readonly string[];
+  /** A wildcard with an empty first component: it never reaches `wamp.` */
+  anyFirst: boolean;
+}
+
+/** Whether the wildcard `rule` (components) matches the concrete `uri`, without splitting it. */
+function wildcardMatchesUri(rule: readonly string[], uri: string): boolean {
+  let start = 0;
+  const n = rule.length;
+  for (let i = 0; i < n; i++) {
+    let end = uri.indexOf(".", start);
+    if (i === n - 1) {
+      if (end !== -1) return false;
+      end = uri.length;
+    } else if (end === -1) return false;
+    // No URI component is empty; a request that has one matches no wildcard.
+    if (end === start) return false;
+    const r = rule[i] as string;
+    if (r.length > 0 && (end - start !== r.length || !uri.startsWith(r, start))) return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+/** A small set's tiers: exact ones (by URI), wildcards (leftmost literal first), then prefixes (longest first). */
+function smallTiers(exact: ReadonlyMap<string, Tier>, prefixes: ReadonlyMap<string, Tier>, root: Node): SmallTier[] {
+  const out: SmallTier[] = [];
+  for (const t of [...exact.values()].sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0)))
+    out.push({ tier: t, kind: 0, parts: NO_URIS, anyFirst: false });
+  const wild: SmallTier[] = [];
+  const walk = (n: Node) => {
+    if (n.tier) {
+      const parts = n.tier.uri.split(".");
+      wild.push({ tier: n.tier, kind: 1, parts, anyFirst: parts[0] === "" });
+    }
+    for (const c of n.literal.values()) walk(c);
+    if (n.any) walk(n.any);
+  };
+  walk(root);
+  wild.sort((a, b) => (a.tier.shape < b.tier.shape ? 1 : a.tier.shape > b.tier.shape ? -1 : 0));
+  out.push(...wild);
+  for (const t of [...prefixes.values()].sort((a, b) => b.uri.length - a.uri.length || (a.uri < b.uri ? -1 : 1)))
+    out.push({ tier: t, kind: 2, parts: NO_URIS, anyFirst: false });
+  return out;
+}
+
+/**
+ * The trie walk of `walkWildcards` as a test of one wildcard rule (`rule` components) against the
+ * wildcard request `parts`: same length; a literal rule component must equal a literal request
+ * component (or, when `meeting`, may meet a request wildcard); a rule wildcard matches anything but,
+ * with `meta`, not in the first position.
+ */
+function wildcardWalks(rule: readonly string[], parts: readonly string[], meta: boolean, meeting: boolean): boolean {
+  if (rule.length !== parts.length) return false;
+  for (let i = 0; i < parts.length; i++) {
+    const r = rule[i] as string;
+    const c = parts[i] as string;
+    if (r === "") {
+      if (meta && i === 0) return false;
+    } else if (c === "" ? !meeting : r !== c) return false;
+  }
+  return true;
+}
+
+/** The trie walk of `wildcardsMeetingPrefix` as a test of one wildcard rule against the prefix's components `q`. */
+function wildcardMeetsPrefix(rule: readonly string[], q: readonly string[], meta: boolean): boolean {
+  const k = q.length - 1;
+  if (rule.length < k + 1) return false;
+  for (let i = 0; i < k; i++) {
+    const c = q[i] as string;
+    const r = rule[i] as string;
+    if (c === "") return false;
+    if (r === "" ? meta && i === 0 : r !== c) return false;
+  }
+  const r = rule[k] as string;
+  const partial = q[k] as string;
+  return r === "" ? !(meta && k === 0) : r.startsWith(partial);
+}
+
+const EMPTY_TIERS: ReadonlyMap<string, Tier> = new Map();
+const EMPTY_HASHES: ReadonlySet<number> = new Set();
+const NO_URIS: readonly string[] = Object.freeze([]);
+const EMPTY_NODE: Node = Object.freeze({ literal: new Map<string, Node>(), any: null, tier: null });
+
 /** Scratch space for the prefix hashes of one lookup (URIs are at most MAX_URI_LENGTH long). */
 const PREFIX_HASHES = new Int32Array(MAX_URI_LENGTH + 1);
 
@@ -205,17 +308,23 @@ export class CompiledRules {
   readonly invalid: readonly Rule[];
   /** A dropped rule denied something: every decision involving this set is a denial. */
   readonly denyAll: boolean;
+  /** The shared part of an overlay (see CompileOptions.shared), or null. */
+  readonly shared: CompiledRules | null;
 
-  private readonly exact = new Map<string, Tier>();
-  private readonly prefixes = new Map<string, Tier>();
+  private readonly exact: ReadonlyMap<string, Tier>;
+  private readonly prefixes: ReadonlyMap<string, Tier>;
   /** Distinct prefix lengths, longest first: a lookup probes one Map entry per length. */
   private readonly prefixLengths: number[];
   /** hashKey of every prefix rule's URI: most probes end here without building a substring. */
-  private readonly prefixHashes: Set<number>;
-  private readonly wildRoot: Node = newNode();
+  private readonly prefixHashes: ReadonlySet<number>;
+  private readonly wildRoot: Node;
   readonly hasWildcards: boolean;
-  private readonly exactSorted: string[];
-  private readonly prefixSorted: string[];
+  /** Every tier in specificity order, for a small set (see SMALL_SET); null for a large one. */
+  private readonly small: readonly SmallTier[] | null;
+  /** best() of this set splits the URI (a large set with wildcard rules): callers may pass the parts. */
+  readonly usesParts: boolean;
+  private readonly exactSorted: readonly string[];
+  private readonly prefixSorted: readonly string[];
   private readonly source: readonly Rule[];
   private readonly options: CompileOptions;
   private successor: CompiledRules | null = null;
@@ -233,9 +342,14 @@ export class CompiledRules {
     const later = (t: number | null) => {
       if (t !== null && t > now && (next === null || t < next)) next = t;
     };
+    this.shared = options.shared ?? null;
+    if (this.shared !== null) later(this.shared.at(now).nextChange);
     // Sessions of a role with templates get rules of their own: the role's answers are session-dependent.
     const cacheable = setCacheable && !source.some((r) => typeof r.uri === "string" && isTemplate(r.uri));
     let wildcards = 0;
+    const exactMap = new Map<string, Tier>();
+    const prefixMap = new Map<string, Tier>();
+    const wildRoot = newNode();
     const ties = new Map<string, { node: Node | null; rules: Rule[]; first: Tier }>();
     for (const r of source) {
       if (ruleProblem(r) !== null) {
@@ -253,8 +367,8 @@ export class CompiledRules {
       if ((r.validFrom !== null && r.validFrom > now) || (r.validUntil !== null && r.validUntil <= now)) continue;
       // One tier per (kind, URI); several rules there (ties across sources) decide together.
       size++;
-      const node = r.match === "wildcard" ? wildcardNode(this.wildRoot, r.uri) : null;
-      const map = r.match === "exact" ? this.exact : this.prefixes;
+      const node = r.match === "wildcard" ? wildcardNode(wildRoot, r.uri) : null;
+      const map = r.match === "exact" ? exactMap : prefixMap;
       const had = node ? node.tier : map.get(r.uri);
       if (had) {
         const k = `${r.match}\u0000${r.uri}`;
@@ -274,13 +388,30 @@ export class CompiledRules {
     for (const { node, rules, first } of ties.values()) {
       const tier = tierOf(first.kind, first.uri, rules, cacheable);
       if (node) node.tier = tier;
-      else (first.kind === "exact" ? this.exact : this.prefixes).set(first.uri, tier);
+      else (first.kind === "exact" ? exactMap : prefixMap).set(first.uri, tier);
     }
     this.hasWildcards = wildcards > 0;
-    this.prefixLengths = [...new Set([...this.prefixes.keys()].map((k) => k.length))].sort((a, b) => b - a);
-    this.prefixHashes = new Set([...this.prefixes.keys()].map(prefixHash));
-    this.exactSorted = [...this.exact.keys()].sort();
-    this.prefixSorted = [...this.prefixes.keys()].sort();
+    if (exactMap.size + prefixMap.size + wildcards <= SMALL_SET) {
+      // A small set keeps one array and shares empty structures: many sessions' overlays stay small in memory.
+      this.small = smallTiers(exactMap, prefixMap, wildRoot);
+      this.exact = EMPTY_TIERS;
+      this.prefixes = EMPTY_TIERS;
+      this.wildRoot = EMPTY_NODE;
+      this.prefixLengths = [];
+      this.prefixHashes = EMPTY_HASHES;
+      this.exactSorted = NO_URIS;
+      this.prefixSorted = NO_URIS;
+    } else {
+      this.small = null;
+      this.exact = exactMap;
+      this.prefixes = prefixMap;
+      this.wildRoot = wildRoot;
+      this.prefixLengths = [...new Set([...prefixMap.keys()].map((k) => k.length))].sort((a, b) => b - a);
+      this.prefixHashes = new Set([...prefixMap.keys()].map(prefixHash));
+      this.exactSorted = [...exactMap.keys()].sort();
+      this.prefixSorted = [...prefixMap.keys()].sort();
+    }
+    this.usesParts = this.hasWildcards && this.small === null;
     this.size = size;
     this.nextChange = next;
     this.templates = Object.freeze(templates);
@@ -302,6 +433,19 @@ export class CompiledRules {
 
   /** The tier deciding a concrete URI: exact, then wildcard, then the longest prefix. `meta`: skip catch-alls; `parts`: the URI split on "." if at hand. */
   best(uri: string, meta: boolean, parts?: readonly string[]): Tier | null {
+    const small = this.small;
+    if (small !== null) {
+      for (let i = 0; i < small.length; i++) {
+        const s = small[i] as SmallTier;
+        const t = s.tier;
+        if (s.kind === 0) {
+          if (t.uri === uri) return t;
+        } else if (s.kind === 1) {
+          if (!(meta && s.anyFirst) && wildcardMatchesUri(s.parts, uri)) return t;
+        } else if ((!meta || t.uri.length >= META_PREFIX.length) && uri.startsWith(t.uri)) return t;
+      }
+      return null;
+    }
     const exact = this.exact.get(uri);
     if (exact) return exact;
     if (this.hasWildcards) {
@@ -313,6 +457,14 @@ export class CompiledRules {
 
   /** The longest prefix rule that `s` starts with. In the meta namespace only prefixes naming `wamp.` count. */
   longestPrefix(s: string, meta: boolean): Tier | null {
+    const small = this.small;
+    if (small !== null) {
+      for (let i = 0; i < small.length; i++) {
+        const x = small[i] as SmallTier;
+        if (x.kind === 2 && (!meta || x.tier.uri.length >= META_PREFIX.length) && s.startsWith(x.tier.uri)) return x.tier;
+      }
+      return null;
+    }
     const lengths = this.prefixLengths;
     if (lengths.length === 0) return null;
     const min = meta ? META_PREFIX.length : 0;
@@ -337,6 +489,13 @@ export class CompiledRules {
 
   /** Whether a catch-all rule (short prefix, or a wildcard with an empty first component) would match `uri`. */
   catchAllMatches(uri: string): boolean {
+    if (this.small !== null) {
+      return this.small.some(
+        (x) =>
+          (x.kind === 2 && x.tier.uri.length < META_PREFIX.length && uri.startsWith(x.tier.uri)) ||
+          (x.kind === 1 && x.anyFirst && wildcardMatchesUri(x.parts, uri)),
+      );
+    }
     for (const len of this.prefixLengths) {
       if (len < META_PREFIX.length && len <= uri.length && this.prefixes.has(uri.slice(0, len))) return true;
     }
@@ -348,11 +507,13 @@ export class CompiledRules {
 
   /** Exact tiers whose URI starts with `s`. */
   exactsStartingWith(s: string): Tier[] {
+    if (this.small !== null) return this.small.filter((x) => x.kind === 0 && x.tier.uri.startsWith(s)).map((x) => x.tier);
     return rangeOf(this.exactSorted, s).map((u) => this.exact.get(u) as Tier);
   }
 
   /** Prefix tiers whose URI starts with `s` (including `s` itself). */
   prefixesStartingWith(s: string): Tier[] {
+    if (this.small !== null) return this.small.filter((x) => x.kind === 2 && x.tier.uri.startsWith(s)).map((x) => x.tier);
     return rangeOf(this.prefixSorted, s).map((u) => this.prefixes.get(u) as Tier);
   }
 
@@ -361,6 +522,10 @@ export class CompiledRules {
     const out: Tier[] = [];
     if (!this.hasWildcards) return out;
     const q = p.split(".");
+    if (this.small !== null) {
+      for (const x of this.small) if (x.kind === 1 && wildcardMeetsPrefix(x.parts, q, meta)) out.push(x.tier);
+      return out;
+    }
     const k = q.length - 1;
     let level: Node[] = [this.wildRoot];
     for (let i = 0; i < k && level.length > 0; i++) {
@@ -394,6 +559,8 @@ export class CompiledRules {
 
   private walkWildcards(parts: readonly string[], meta: boolean, meeting: boolean): Tier[] {
     if (!this.hasWildcards) return [];
+    if (this.small !== null)
+      return this.small.filter((x) => x.kind === 1 && wildcardWalks(x.parts, parts, meta, meeting)).map((x) => x.tier);
     let level: Node[] = [this.wildRoot];
     for (let i = 0; i < parts.length && level.length > 0; i++) {
       const c = parts[i] as string;

@@ -20,6 +20,8 @@ export interface OverlayInput {
   /** The role's template rules (`CompiledRules.templates` of the role's set). */
   roleTemplates: readonly Rule[];
   options: TemplateOptions;
+  /** Compiled rules this session shares with others (its groups' plain rules), looked up beside its own. */
+  shared?: CompiledRules | null;
 }
 
 /** The session's overlay, or null when the session has no rules of its own. Never cacheable. */
@@ -38,6 +40,7 @@ export function buildOverlay(input: OverlayInput, now: number): CompiledRules | 
       failedDenials.push(r);
     }
   }
-  if (rules.length === 0 && failedDenials.length === 0) return null;
-  return compileRules(rules, now, { cacheable: false, failedDenials });
+  const shared = input.shared ?? null;
+  if (rules.length === 0 && failedDenials.length === 0 && shared === null) return null;
+  return compileRules(rules, now, { cacheable: false, failedDenials, ...(shared ? { shared } : {}) });
 }

@@ -20,13 +20,21 @@ export interface RoleRules {
 
 export class PermissionIndex {
   private readonly realms: Map<string, Map<string, CompiledRules>>;
+  /** Per realm, the roles built with `sessionRules: true`. */
+  private readonly sessionRoles: ReadonlyMap<string, ReadonlySet<string>>;
   /** Rules given to the index (all windows and templates included). */
   readonly ruleCount: number;
   /** The earliest instant a rule of any role starts or ends, or null: recompile then. */
   readonly nextChange: number | null;
 
-  private constructor(realms: Map<string, Map<string, CompiledRules>>, ruleCount: number, nextChange: number | null) {
+  private constructor(
+    realms: Map<string, Map<string, CompiledRules>>,
+    ruleCount: number,
+    nextChange: number | null,
+    sessionRoles: ReadonlyMap<string, ReadonlySet<string>> = new Map(),
+  ) {
     this.realms = realms;
+    this.sessionRoles = sessionRoles;
     this.ruleCount = ruleCount;
     this.nextChange = nextChange;
   }
@@ -50,17 +58,21 @@ export class PermissionIndex {
       count += r.rules.length;
     }
     const realms = new Map<string, Map<string, CompiledRules>>();
+    const sessionRoles = new Map<string, Set<string>>();
     let next: number | null = null;
     for (const [realm, byRole] of grouped) {
       const compiled = new Map<string, CompiledRules>();
+      const withSessionRules = new Set<string>();
+      sessionRoles.set(realm, withSessionRules);
       for (const [role, { rules, sessionRules }] of byRole) {
+        if (sessionRules) withSessionRules.add(role);
         const set = compileRules(rules, now, { cacheable: !sessionRules });
         compiled.set(role, set);
         if (set.nextChange !== null && (next === null || set.nextChange < next)) next = set.nextChange;
       }
       realms.set(realm, compiled);
     }
-    return new PermissionIndex(realms, count, next);
+    return new PermissionIndex(realms, count, next, sessionRoles);
   }
 
   hasRealm(realm: string): boolean {
@@ -71,8 +83,21 @@ export class PermissionIndex {
     return this.realms.get(realm)?.has(role) ?? false;
   }
 
+  realmNames(): string[] {
+    return [...this.realms.keys()];
+  }
+
   roles(realm: string): string[] {
     return [...(this.realms.get(realm)?.keys() ?? [])];
+  }
+
+  /**
+   * Whether sessions of the role may have rules of their own: built with `sessionRules`, or the
+   * role has template rules. False for unknown roles.
+   */
+  hasSessionRules(realm: string, role: string): boolean {
+    const set = this.rules(realm, role);
+    return set !== null && (set.templates.length > 0 || this.sessionRoles.get(realm)?.has(role) === true);
   }
 
   /** The role's compiled rules, or null when the realm or role is unknown. */

@@ -39,7 +39,7 @@ export interface Config {
     unknownAccountBuckets: number;
   };
   audit: { enabled: boolean; retentionDays: number; rollupWindowMs: number };
-  authorize: { whenStoreDown: "serve-stale" | "fail-closed" };
+  authorize: { whenStoreDown: "serve-stale" | "fail-closed"; sessionCacheMax: number; strictUris: boolean };
   cra: { secretMode: "plain" | "derived"; keyFile: string; key: string; onPasswd: boolean };
   scram: { iterations: number; memory: number };
   tokens: {

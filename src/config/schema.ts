@@ -291,6 +291,18 @@ export const schema = {
       default: "serve-stale",
       env: "AUTHD_AUTHORIZE_WHEN_STORE_DOWN",
     },
+    sessionCacheMax: {
+      doc: "Most identities (realm, authid) whose user and group rules are kept in memory; identities with a live session are kept beyond it, the others are loaded again when needed.",
+      format: "positive-int",
+      default: 20000,
+      env: "AUTHD_AUTHORIZE_SESSION_CACHE_MAX",
+    },
+    strictUris: {
+      doc: "The router checks URIs strictly (Crossbar's uri_check: strict): template values ({authid}, {extra.NAME}, ...) must then be lowercase letters, digits and _; other values make the rule never match for that session.",
+      format: "strict-boolean",
+      default: false,
+      env: "AUTHD_AUTHORIZE_STRICT_URIS",
+    },
   },
   tokens: {
     maxTicketLength: {

@@ -60,12 +60,16 @@ export function createMetrics() {
       labelNames: ["issuer", "outcome"],
       registers: [registry],
     }),
+    narrowed: new Counter({
+      name: "authd_narrowed_total",
+      help: "subscriptions and registrations removed from live sessions because the rules no longer allow them, by kind",
+      labelNames: ["kind"],
+      registers: [registry],
+    }),
   };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
-
-type Observer = { observe(value: number): void };
 
 /** One authorize decision as the authorizer reports it (structural: metrics does not depend on authorize/). */
 export interface AuthorizeSample {
@@ -77,24 +81,91 @@ export interface AuthorizeSample {
 
 const ACTION_LABELS = new Set(["call", "register", "publish", "subscribe"]);
 
+/** What a prom-client histogram keeps per label set (lib/histogram.js createBaseValues). */
+interface HistogramEntry {
+  labels: Record<string, string>;
+  bucketValues: Record<string, number>;
+  sum: number;
+  count: number;
+}
+
+/** Counts of one label set since the last scrape, kept in plain numbers. */
+interface Pending {
+  labels: Record<string, string>;
+  buckets: Float64Array;
+  sum: number;
+  count: number;
+  entry: HistogramEntry | null;
+}
+
 /**
- * The authorize histogram's observer for Authorizer's onOutcome. Labelled children are looked up
- * once per (realm, action) and kept (prom-client would otherwise hash the label set on every call,
- * which costs more than the decision itself).
+ * The authorize histogram's observer for Authorizer's onOutcome. prom-client's labelled `observe`
+ * validates and hashes the label set on every call — on the authorize path that cost more than the
+ * decision. Here each (realm, action, outcome) counts into a few plain numbers, and the histogram's
+ * `collect` hook (run by every read: /metrics, `get()`) adds them to the histogram's own entries, so
+ * what is exported is exactly what `observe` would have produced.
  */
 export function authorizeObserver(h: Metrics["authorize"]): (o: AuthorizeSample) => void {
-  const children = new Map<string, Map<string, [deny: Observer, allow: Observer]>>();
+  const internal = h as unknown as { upperBounds: readonly number[]; hashMap: Record<string, HistogramEntry>; collect?: () => unknown };
+  const bounds = [...internal.upperBounds];
+  const children = new Map<string, Map<string, [deny: Pending, allow: Pending]>>();
+  const pending: Pending[] = [];
+  const make = (realm: string, action: string, outcome: string): Pending => {
+    const p: Pending = { labels: { realm, action, outcome }, buckets: new Float64Array(bounds.length), sum: 0, count: 0, entry: null };
+    pending.push(p);
+    return p;
+  };
+  const flush = () => {
+    const live = new Set(Object.values(internal.hashMap));
+    for (const p of pending) {
+      if (p.count === 0) continue;
+      if (p.entry === null || !live.has(p.entry)) {
+        // Find (or create, via the public zero()) the histogram's entry for these labels.
+        const same = (e: HistogramEntry) =>
+          e.labels.realm === p.labels.realm && e.labels.action === p.labels.action && e.labels.outcome === p.labels.outcome;
+        let entry = [...live].find(same);
+        if (!entry) {
+          h.zero(p.labels);
+          entry = Object.values(internal.hashMap).find(same);
+        }
+        if (!entry) continue;
+        p.entry = entry;
+      }
+      for (let i = 0; i < bounds.length; i++)
+        p.entry.bucketValues[bounds[i] as number] = (p.entry.bucketValues[bounds[i] as number] ?? 0) + (p.buckets[i] as number);
+      p.entry.sum += p.sum;
+      p.entry.count += p.count;
+      p.buckets.fill(0);
+      p.sum = 0;
+      p.count = 0;
+    }
+  };
+  const previous = internal.collect;
+  internal.collect = () => {
+    flush();
+    return previous?.call(h);
+  };
   return (o) => {
     let byAction = children.get(o.realm);
-    if (!byAction) children.set(o.realm, (byAction = new Map<string, [deny: Observer, allow: Observer]>()));
+    if (!byAction) children.set(o.realm, (byAction = new Map<string, [deny: Pending, allow: Pending]>()));
     // A malformed request may carry any string as its action: label it "invalid", bounding the series.
     const action = o.action !== null && ACTION_LABELS.has(o.action) ? o.action : "invalid";
     let pair = byAction.get(action);
     if (!pair) {
-      pair = [h.labels({ realm: o.realm, action, outcome: "deny" }), h.labels({ realm: o.realm, action, outcome: "allow" })];
+      pair = [make(o.realm, action, "deny"), make(o.realm, action, "allow")];
       byAction.set(action, pair);
     }
-    pair[o.allow ? 1 : 0].observe(o.ms / 1000);
+    const p = pair[o.allow ? 1 : 0];
+    const seconds = o.ms / 1000;
+    if (!Number.isFinite(seconds)) return;
+    for (let i = 0; i < bounds.length; i++) {
+      if (seconds <= (bounds[i] as number)) {
+        p.buckets[i] = (p.buckets[i] as number) + 1;
+        break;
+      }
+    }
+    p.sum += seconds;
+    p.count++;
   };
 }
 

@@ -17,10 +17,10 @@ export class SessionRevoker {
     private readonly log: Logger,
   ) {}
 
-  /** A revoked user's sessions (disabled, removed, credential changed). */
-  byAuthid(realm: string, authid: string): Promise<number> {
+  /** A revoked user's sessions (disabled, removed, credential changed; or a kill-on-change role's user whose rules changed). */
+  byAuthid(realm: string, authid: string, message = "credentials revoked"): Promise<number> {
     // The auth realm's session may kill too when wamp-authd does not serve the user's realm.
-    return this.kill(realm, true, "wamp.session.kill_by_authid", authid, "credentials revoked", { authid });
+    return this.kill(realm, true, "wamp.session.kill_by_authid", authid, message, { authid });
   }
 
   /** The sessions of a role whose rules changed (kill-on-change) or whose realm was removed. */

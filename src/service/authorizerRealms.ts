@@ -10,6 +10,8 @@ export interface AuthorizerRealmsOptions {
   configured: readonly string[];
   /** The procedures this service registers in an app realm (the authorizer). */
   procedures: (realm: string) => Procedure[];
+  /** A realm became an app realm of this service (its procedures were just added). */
+  onServe?: (realm: string) => void;
 }
 
 /**
@@ -20,6 +22,11 @@ export class AuthorizerRealms {
   private readonly served = new Set<string>();
 
   constructor(private readonly o: AuthorizerRealmsOptions) {}
+
+  /** Whether this service answers the authorizer of `realm`. */
+  has(realm: string): boolean {
+    return this.served.has(realm);
+  }
 
   /** True when the realm list follows the store (router.realms is empty). */
   get followsStore(): boolean {
@@ -50,5 +57,6 @@ export class AuthorizerRealms {
     if (this.served.has(realm)) return;
     this.served.add(realm);
     this.o.link.serve(realm, this.o.procedures(realm));
+    this.o.onServe?.(realm);
   }
 }

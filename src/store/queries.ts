@@ -135,22 +135,40 @@ export interface RuleColumns {
   cache: boolean;
 }
 
-export interface PermissionRow extends RuleColumns {
+/** Explicit denials and the time window of a rule (epoch ms; null: unbounded). */
+export interface RuleDenyWindow {
+  deny_call: boolean;
+  deny_register: boolean;
+  deny_publish: boolean;
+  deny_subscribe: boolean;
+  valid_from: number | null;
+  valid_until: number | null;
+}
+
+export interface PermissionRow extends RuleColumns, RuleDenyWindow {
   realm: string;
   role: string;
+  role_id: number;
+  kill_on_change: boolean;
   id: string | null;
   uri: string | null;
   match: MatchKind | null;
 }
 
+/** The rule columns every rule query selects (`p` = authd.permissions), window bounds as epoch ms. */
+export const RULE_SELECT = `p.id::text AS id, p.uri, p.match,
+  COALESCE(p.allow_call, false) AS allow_call, COALESCE(p.allow_register, false) AS allow_register,
+  COALESCE(p.allow_publish, false) AS allow_publish, COALESCE(p.allow_subscribe, false) AS allow_subscribe,
+  COALESCE(p.deny_call, false) AS deny_call, COALESCE(p.deny_register, false) AS deny_register,
+  COALESCE(p.deny_publish, false) AS deny_publish, COALESCE(p.deny_subscribe, false) AS deny_subscribe,
+  COALESCE(p.disclose_caller, false) AS disclose_caller, COALESCE(p.disclose_publisher, false) AS disclose_publisher,
+  COALESCE(p.cache, false) AS cache,
+  (extract(epoch FROM p.valid_from) * 1000)::float8 AS valid_from, (extract(epoch FROM p.valid_until) * 1000)::float8 AS valid_until`;
+
 /** All roles with their rules (roles without rules appear once with id null), in a stable order. */
 export async function loadPermissions(db: Queryable): Promise<PermissionRow[]> {
   const { rows } = await db.query<PermissionRow>(
-    `SELECT r.name AS realm, ro.name AS role, p.id::text AS id, p.uri, p.match,
-            COALESCE(p.allow_call, false) AS allow_call, COALESCE(p.allow_register, false) AS allow_register,
-            COALESCE(p.allow_publish, false) AS allow_publish, COALESCE(p.allow_subscribe, false) AS allow_subscribe,
-            COALESCE(p.disclose_caller, false) AS disclose_caller, COALESCE(p.disclose_publisher, false) AS disclose_publisher,
-            COALESCE(p.cache, false) AS cache
+    `SELECT r.name AS realm, ro.name AS role, ro.id AS role_id, ro.kill_on_change, ${RULE_SELECT}
        FROM authd.roles ro
        JOIN authd.realms r ON r.id = ro.realm_id
        LEFT JOIN authd.permissions p ON p.role_id = ro.id

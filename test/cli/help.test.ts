@@ -22,6 +22,8 @@ const COMMANDS = [
   ["grants", "add"],
   ["grants", "remove"],
   ["grants", "list"],
+  ["groups"],
+  ...["add", "remove", "list", "members", "add-member", "remove-member"].map((c) => ["groups", c]),
   ["users"],
   ...["add", "list", "show", "set-role", "set-extra", "disable", "enable", "remove", "passwd"].map((c) => ["users", c]),
   ["keys"],

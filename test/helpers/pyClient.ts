@@ -2,7 +2,7 @@
  * Drives test/python/client.py (autobahn-python) from the TS tests: one login, one JSON line back.
  * Uses the python of the Crossbar venv, which ships autobahn with argon2-cffi (needed for SCRAM).
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -106,4 +106,73 @@ export function welcomeOf(r: PyResult): PyWelcome {
 export function abortOf(r: PyResult): { abort: string | null; message: string | null } {
   if ("welcome" in r) throw new Error(`expected ABORT, got WELCOME as ${r.welcome.authid}/${r.welcome.authrole}`);
   return r;
+}
+
+const SUBSCRIBER = fileURLToPath(new URL("../../../test/python/subscriber.py", import.meta.url));
+
+export interface PySubscriber {
+  /** Every JSON line the subscriber printed so far. */
+  lines: Array<Record<string, unknown>>;
+  /** Resolves with the first line (already printed or to come) that `pred` accepts; rejects after `timeoutMs`. */
+  waitFor(pred: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  stop(): void;
+}
+
+/** A long-lived autobahn-python subscriber (test/python/subscriber.py): ticket login, one subscription. */
+export async function pySubscriber(o: {
+  url: string;
+  realm: string;
+  authid: string;
+  ticket: string;
+  topic: string;
+}): Promise<PySubscriber> {
+  const py = await python();
+  const child = spawn(
+    py,
+    [SUBSCRIBER, "--url", o.url, "--realm", o.realm, "--authid", o.authid, "--ticket", o.ticket, "--topic", o.topic],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  const lines: Array<Record<string, unknown>> = [];
+  const waiters: Array<() => void> = [];
+  let buf = "";
+  child.stdout.on("data", (d: Buffer) => {
+    buf += d.toString();
+    let i: number;
+    while ((i = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, i).trim();
+      buf = buf.slice(i + 1);
+      if (!line.startsWith("{")) continue;
+      try {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        continue;
+      }
+      for (const w of waiters.splice(0)) w();
+    }
+  });
+  child.stderr.resume();
+  return {
+    lines,
+    waitFor(pred, timeoutMs = 15000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`python subscriber: no such line within ${timeoutMs} ms: ${JSON.stringify(lines)}`)),
+          timeoutMs,
+        );
+        const look = () => {
+          const hit = lines.find(pred);
+          if (hit) {
+            clearTimeout(timer);
+            resolve(hit);
+          } else waiters.push(look);
+        };
+        look();
+      });
+    },
+    stop() {
+      child.kill("SIGTERM");
+    },
+  };
 }

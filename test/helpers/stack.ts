@@ -11,6 +11,8 @@ import { freshStore, quietLog, type TestStore } from "./db.js";
 export interface StackOptions {
   /** App realms and the roles Crossbar should know; every role is put under wamp-authd's authorizer. */
   realms: Record<string, string[]>;
+  /** Roles with Crossbar static permissions (not under wamp-authd's authorizer), per realm. */
+  staticRoles?: Record<string, Array<{ name: string; permissions: unknown[] }>>;
   methods?: DynamicAuthMethod[];
   /** Extra Crossbar options (TLS transport, extra transports). */
   crossbar?: Partial<CrossbarConfigOptions>;
@@ -49,7 +51,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     methods: o.methods ?? ["ticket"],
     realms: Object.entries(o.realms).map(([name, roles]) => ({
       name,
-      roles: roles.map((r) => ({ name: r, authorizer: "authd.authorize" })),
+      roles: [...roles.map((r) => ({ name: r, authorizer: "authd.authorize" })), ...(o.staticRoles?.[name] ?? [])],
     })),
     ...o.crossbar,
   });

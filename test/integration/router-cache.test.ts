@@ -36,13 +36,17 @@ describe("Crossbar's authorization cache (cache: true answers)", () => {
   let stack: Stack;
 
   before(async () => {
-    stack = await startStack({ realms: { app: ["user"] } });
+    stack = await startStack({ realms: { app: ["user", "svc"] } });
     const db = stack.store.pool;
     await admin.addRealm(db, "app");
     await admin.addRole(db, "app", "user");
-    await admin.grant(db, "app", "user", { uri: "com.cached", match: "exact", allow: ["call", "register"], cache: true });
-    await admin.grant(db, "app", "user", { uri: "com.live", match: "exact", allow: ["call", "register"] });
-    await userWithTicket(db, { realm: "app", authid: "alice", role: "user" }, "alice-ticket");
+    await admin.addRole(db, "app", "svc");
+    await admin.grant(db, "app", "user", { uri: "com.cached", match: "exact", allow: ["call"], cache: true });
+    await admin.grant(db, "app", "user", { uri: "com.live", match: "exact", allow: ["call"] });
+    // The callee's own role: revoking the callers' rules leaves its registrations alone (a revoked
+    // register right would remove them: live narrowing).
+    await admin.grant(db, "app", "svc", { uri: "com.", match: "prefix", allow: ["register"] });
+    await userWithTicket(db, { realm: "app", authid: "alice", role: "svc" }, "alice-ticket");
     await userWithTicket(db, { realm: "app", authid: "bob", role: "user" }, "bob-ticket");
     await stack.service!.reload();
   });
@@ -78,7 +82,10 @@ describe("Crossbar's authorization cache (cache: true answers)", () => {
       await stack.crossbar!.restart();
       const callee2 = await loginWhenServed(() => ticketLogin(stack.wsUrl, "app", "alice", "alice-ticket"));
       await until(() => stack.service!.link.isReady(), 10_000); // the authorizer in realm app too
-      assert.equal(await errorOf(callee2.session.register("com.cached", () => "cached")), "wamp.error.not_authorized");
+      await callee2.session.register("com.cached", () => "cached");
+      const third = await ticketLogin(stack.wsUrl, "app", "bob", "bob-ticket");
+      assert.equal(await errorOf(third.session.call("com.cached")), "wamp.error.not_authorized");
+      third.close();
       callee2.close();
     },
   );

@@ -49,6 +49,14 @@ describe("precompiled answers", () => {
           disclose_caller: true,
           disclose_publisher: false,
           cache: true,
+          role_id: 1,
+          kill_on_change: false,
+          deny_call: false,
+          deny_register: false,
+          deny_publish: false,
+          deny_subscribe: false,
+          valid_from: null,
+          valid_until: null,
         },
       ]),
     );
@@ -88,6 +96,38 @@ describe("authorizeObserver", () => {
       values.some((v) => String(v.labels.action).startsWith("junk")),
       false,
     );
+  });
+});
+
+describe("authorizeObserver's buffered counts", () => {
+  it("export exactly what prom-client's own observe would, across scrapes and a reset", async () => {
+    const buffered = createMetrics();
+    const plain = createMetrics();
+    const observe = authorizeObserver(buffered.authorize);
+    // Sums are added in another order (per scrape): equal up to rounding; buckets and counts exactly.
+    const text = async (m: ReturnType<typeof createMetrics>) =>
+      (await m.registry.getSingleMetricAsString("authd_authorize_seconds"))
+        .split("\n")
+        .map((l) => (l.includes("_sum{") ? l.replace(/ ([\d.e+-]+)$/, (_m, v: string) => ` ${Number(v).toPrecision(12)}`) : l))
+        .sort()
+        .join("\n");
+    const feed = (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const ms = [0.001, 0.7, 3, 40, 2000, 9000][i % 6]!;
+        const allow = i % 3 !== 0;
+        const action = ["call", "publish", "subscribe"][i % 3]!;
+        observe({ realm: i % 2 ? "app" : "other", action, allow, ms });
+        plain.authorize.observe({ realm: i % 2 ? "app" : "other", action, outcome: allow ? "allow" : "deny" }, ms / 1000);
+      }
+    };
+    feed(500);
+    assert.equal(await text(buffered), await text(plain));
+    feed(77);
+    assert.equal(await text(buffered), await text(plain), "a second scrape adds only what came since");
+    buffered.authorize.reset();
+    plain.authorize.reset();
+    feed(31);
+    assert.equal(await text(buffered), await text(plain), "after a reset");
   });
 });
 

@@ -70,6 +70,7 @@ export function registerUsers(program: Command): void {
         `extra:     ${JSON.stringify(u.extra)}`,
         ...(u.authid_override ? [`authid override: ${u.authid_override}`] : []),
         ...(u.realm_override ? [`realm override:  ${u.realm_override}`] : []),
+        `groups:    ${u.groups.join(", ") || "-"}`,
         `created:   ${isoOrDash(u.created_at)}`,
         `updated:   ${isoOrDash(u.updated_at)}`,
         "credentials:",
