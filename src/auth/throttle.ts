@@ -47,6 +47,8 @@ export function accountKeys(secret: Buffer, buckets: number, realm: string, auth
  * Pending failures (answers whose proof the router still checks) live in memory, per instance.
  */
 export class PostgresThrottle implements LoginGuard {
+  /** Requests whose account had no stored counter when they were checked. */
+  private readonly clean: WeakSet<AuthRequest>;
   private readonly key: ServiceKey;
   readonly pending: PendingCounts;
 
@@ -58,6 +60,7 @@ export class PostgresThrottle implements LoginGuard {
     shared: { key?: ServiceKey; pending?: PendingCounts } = {},
   ) {
     this.key = shared.key ?? new ServiceKey(db);
+    this.clean = new WeakSet();
     this.pending = shared.pending ?? new PendingCounts();
   }
 
@@ -72,6 +75,8 @@ export class PostgresThrottle implements LoginGuard {
     const { own, bucket, peer } = await this.keys(req);
     const keys = [own, bucket, peer].filter((k): k is ThrottleKey => k !== null);
     const stored = await lockState(this.db, keys, this.t.windowMs);
+    // Most good logins have no counter to clear: remember, and spare them the DELETE (succeeded).
+    if (own && !stored.has(keyId(own))) this.clean.add(req);
     // From here to the hold nothing awaits: concurrent attempts are checked one after the other.
     const locked = keys.some((k) => {
       const s = stored.get(keyId(k));
@@ -109,6 +114,9 @@ export class PostgresThrottle implements LoginGuard {
 
   /** Never rejects: a failed clean-up must not turn a good login into a denial. */
   async succeeded(req: AuthRequest): Promise<void> {
+    // No counter when this login was checked: nothing to clear. (One that other clients' failures
+    // created meanwhile stays; clearing is a courtesy to the user who proved the credential.)
+    if (this.clean.has(req)) return;
     try {
       const { own } = await this.keys(req);
       if (own) await clearFailures(this.db, own);

@@ -16,21 +16,30 @@ export interface AuditEntry {
 }
 
 export async function insertAudit(db: Queryable, e: AuditEntry): Promise<void> {
+  await insertAuditRows(db, [e]);
+}
+
+/** Many rows in one statement (the recorder batches the login path's rows). */
+export async function insertAuditRows(db: Queryable, rows: readonly AuditEntry[]): Promise<void> {
+  if (rows.length === 0) return;
+  const col = <T>(f: (e: AuditEntry) => T) => rows.map(f);
   await db.query({
-    name: "authd_insert_audit",
+    name: "authd_insert_audit_rows",
     text: `INSERT INTO authd.audit (kind, outcome, realm, authid, method, peer, session, reason, actor, detail)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+           SELECT k, o, r, a, m, p, s, re, ac, d::jsonb
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
+                         $8::text[], $9::text[], $10::text[]) AS t(k, o, r, a, m, p, s, re, ac, d)`,
     values: [
-      e.kind,
-      e.outcome,
-      e.realm ?? null,
-      e.authid ?? null,
-      e.method ?? null,
-      e.peer ?? null,
-      e.session ?? null,
-      e.reason ?? null,
-      e.actor ?? null,
-      e.detail ?? {},
+      col((e) => e.kind),
+      col((e) => e.outcome),
+      col((e) => e.realm ?? null),
+      col((e) => e.authid ?? null),
+      col((e) => e.method ?? null),
+      col((e) => e.peer ?? null),
+      col((e) => e.session ?? null),
+      col((e) => e.reason ?? null),
+      col((e) => e.actor ?? null),
+      col((e) => JSON.stringify(e.detail ?? {})),
     ],
   });
 }
