@@ -1,7 +1,8 @@
 /**
  * Part "tokens": JWT and API token logins through a real Crossbar, side by side with Crossbar's own
- * static ticket logins (a static `ticket` principal: a plain compare in the router, no hashing), on the
- * same machine, in interleaved rounds; and the cost of verifying a token inside the service, in process.
+ * static ticket logins (a static `ticket` principal: a plain compare in the router, no hashing) and
+ * with a no-op dynamic authenticator (what any dynamic authenticator costs the router), on the same
+ * machine, in interleaved rounds; and the cost of verifying a token inside the service, in process.
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -26,7 +27,7 @@ import { closedLoop, median, Samples } from "./stats.js";
 const REALM = "tokbench";
 const STATIC_TICKET = "static-bench-ticket";
 
-export type TokenScenarioKey = "static" | "jwt" | "api";
+export type TokenScenarioKey = "static" | "noop" | "jwt" | "api";
 
 export interface TokenScenario {
   key: TokenScenarioKey;
@@ -52,6 +53,8 @@ export interface TokenBenchResult {
   /** Median over rounds of JWT logins/s ÷ static ticket logins/s. */
   jwtRatio: number;
   apiRatio: number;
+  /** The same for the no-op dynamic authenticator: the most any dynamic authenticator can reach. */
+  noopRatio: number;
   inProcess: InProcessRow[];
 }
 
@@ -65,6 +68,7 @@ export interface TokenBenchParams {
 
 const TITLES: Record<TokenScenarioKey, string> = {
   static: "floor: Crossbar static ticket logins (plain compare)",
+  noop: "floor: no-op dynamic authenticator (answers at once)",
   jwt: "JWT (RS256) logins, wamp-authd",
   api: "API token logins, wamp-authd",
 };
@@ -87,7 +91,7 @@ export async function runTokenBench(pool: pg.Pool, dbUrl: string, o: TokenBenchP
 
   const dir = mkdtempSync(join(tmpdir(), "authd-tokbench-"));
   const socketPath = join(dir, "authd.sock");
-  const [wsPort, staticPort] = [await freePort(), await freePort()];
+  const [wsPort, staticPort, noopPort] = [await freePort(), await freePort(), await freePort()];
   const principals = Object.fromEntries(Array.from({ length: users }, (_, i) => [`s${i}`, { ticket: STATIC_TICKET, role: "user" }]));
   const cfg = crossbarConfig({
     socketPath,
@@ -100,9 +104,32 @@ export async function runTokenBench(pool: pg.Pool, dbUrl: string, o: TokenBenchP
         endpoint: { type: "tcp", port: staticPort, interface: "127.0.0.1" },
         paths: { ws: { type: "websocket", serializers: ["json", "msgpack", "cbor"], auth: { ticket: { type: "static", principals } } } },
       },
+      {
+        type: "web",
+        endpoint: { type: "tcp", port: noopPort, interface: "127.0.0.1" },
+        paths: {
+          ws: {
+            type: "websocket",
+            serializers: ["json", "msgpack", "cbor"],
+            auth: { ticket: { type: "dynamic", authenticator: "bench.noop_authenticate", "authenticator-realm": "authd" } },
+          },
+        },
+      },
     ],
   });
+  // The no-op authenticator registers in the authenticator realm under the service's static role.
+  const authRealm = (cfg.workers as Array<{ realms: Array<{ name: string; roles: Array<{ permissions: unknown[] }> }> }>)[0]!.realms.find(
+    (r) => r.name === "authd",
+  )!;
+  authRealm.roles[0]!.permissions.push({
+    uri: "bench.noop_authenticate",
+    match: "exact",
+    allow: { call: false, register: true, publish: false, subscribe: false },
+    disclose: { caller: false, publisher: false },
+    cache: true,
+  });
   const crossbar = await startCrossbar(cfg, { dir: join(dir, "cb") });
+  const noop = forkChild("calleeProcess.js", [socketPath, "authd", "authenticate"]);
   const service = forkChild("serviceProcess.js", [
     JSON.stringify({
       database: { url: dbUrl },
@@ -114,8 +141,10 @@ export async function runTokenBench(pool: pg.Pool, dbUrl: string, o: TokenBenchP
   ]);
   try {
     await service.next("ready");
+    await noop.next("ready");
     const dyn = `ws://127.0.0.1:${wsPort}/ws`;
     const stat = `ws://127.0.0.1:${staticPort}/ws`;
+    const noopUrl = `ws://127.0.0.1:${noopPort}/ws`;
     let n = 0;
     const loginOnce = async (url: string, ticket: string, authid?: string) => {
       const c = await connect({
@@ -133,10 +162,11 @@ export async function runTokenBench(pool: pg.Pool, dbUrl: string, o: TokenBenchP
         const i = n++ % users;
         return loginOnce(stat, STATIC_TICKET, `s${i}`);
       },
+      noop: () => loginOnce(noopUrl, STATIC_TICKET, `s${n++ % users}`),
       jwt: () => loginOnce(dyn, jwts[n++ % users]!),
       api: () => loginOnce(dyn, apiTokens[n++ % users]!),
     };
-    const keys: TokenScenarioKey[] = ["static", "jwt", "api"];
+    const keys: TokenScenarioKey[] = ["static", "noop", "jwt", "api"];
     for (const k of keys) await closedLoop([callers[k]], o.concurrency, o.warmupMs, new Samples());
     interface Acc {
       samples: Samples;
@@ -149,7 +179,7 @@ export async function runTokenBench(pool: pg.Pool, dbUrl: string, o: TokenBenchP
     const acc = new Map<TokenScenarioKey, Acc>(
       keys.map((k) => [k, { samples: new Samples(), logins: 0, seconds: 0, errors: 0, rounds: [], cpu: {} }]),
     );
-    const groups = { crossbarPgid: crossbar.pid, servicePid: service.proc.pid!, calleePid: service.proc.pid!, pyPids: [] };
+    const groups = { crossbarPgid: crossbar.pid, servicePid: service.proc.pid!, calleePid: noop.proc.pid!, pyPids: [] };
     for (let r = 0; r < o.rounds; r++) {
       for (let j = 0; j < keys.length; j++) {
         const k = keys[(r + j) % keys.length]!;
@@ -167,7 +197,8 @@ export async function runTokenBench(pool: pg.Pool, dbUrl: string, o: TokenBenchP
       const a = acc.get(k)!;
       const s = a.samples.summary();
       const cpuUsPerLogin: Record<string, number> = {};
-      for (const g of ["crossbar", "service", "clients", "postgres"]) cpuUsPerLogin[g] = Math.round(((a.cpu[g] ?? 0) / a.logins) * 1e6);
+      for (const g of ["crossbar", "service", "callee", "clients", "postgres"])
+        cpuUsPerLogin[g] = Math.round(((a.cpu[g] ?? 0) / a.logins) * 1e6);
       return {
         key: k,
         title: TITLES[k],
@@ -185,9 +216,10 @@ export async function runTokenBench(pool: pg.Pool, dbUrl: string, o: TokenBenchP
     };
     const inProcess = await verifyCost(pool, config, log, jwts, apiTokens, o.inProcessRuns);
     inProcess.push(...(await cryptoCost(key.publicJwk, idp.issuer, jwts[0]!, apiTokens[0]!, o.inProcessRuns)));
-    return { scenarios, jwtRatio: ratio("jwt"), apiRatio: ratio("api"), inProcess };
+    return { scenarios, jwtRatio: ratio("jwt"), apiRatio: ratio("api"), noopRatio: ratio("noop"), inProcess };
   } finally {
     await service.stop().catch(() => undefined);
+    await noop.stop().catch(() => undefined);
     await crossbar.stop().catch(() => undefined);
     await idp.close();
   }
