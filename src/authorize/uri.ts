@@ -1,7 +1,4 @@
-/** URI checks shared by config validation and rule management. */
-
-/** Crossbar's strict rule for authenticator/authorizer URIs (autobahn `_URI_PAT_STRICT_NON_EMPTY`). */
-export const STRICT_URI = /^([0-9a-z_]+\.)*([0-9a-z_]+)$/;
+/** URI checks shared by the matcher and rule management. */
 
 /** Rule URIs: loose components, empty components allowed (wildcards), no whitespace or '#'. */
 export const RULE_URI = /^([^\s.#]*\.)*([^\s.#]*)$/;

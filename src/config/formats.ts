@@ -1,5 +1,7 @@
 import convict from "convict";
-import { STRICT_URI } from "../authorize/uri.js";
+
+/** Crossbar's strict rule for authenticator/authorizer URIs and realm names (autobahn `_URI_PAT_STRICT_NON_EMPTY`). */
+const STRICT_URI = /^([0-9a-z_]+\.)*([0-9a-z_]+)$/;
 
 /**
  * convict's own Boolean coerces every non-"false" string to true ("0", "no" → true).
