@@ -13,7 +13,7 @@ import type { Action, MatchKind, Rule, RuleSource } from "../src/authorize/rules
 import { createLogger } from "../src/log/logger.js";
 import { authorizeObserver, createMetrics } from "../src/metrics/metrics.js";
 import { requestUris, roleRulesOf, ruleSet } from "./rules.js";
-import { Samples } from "./stats.js";
+import { measure } from "./stats.js";
 
 export interface MatcherRow {
   rules: number;
@@ -35,24 +35,6 @@ const RESERVED = ReservedUris.forProcedures({
   authorize: "authd.authorize",
   userPrefix: "authd.tokens.",
 });
-
-/** Times `fn` per call (latency) and over an untimed pass (throughput). */
-function measure<T>(inputs: readonly T[], fn: (x: T) => boolean): { p50: number; p99: number; perSec: number; allowed: number } {
-  for (let i = 0; i < 20_000; i++) fn(inputs[i % inputs.length] as T);
-  const s = new Samples();
-  let allowed = 0;
-  for (const x of inputs) {
-    const a = performance.now();
-    const ok = fn(x);
-    s.add((performance.now() - a) * 1000);
-    if (ok) allowed++;
-  }
-  const b = performance.now();
-  for (const x of inputs) fn(x);
-  const seconds = (performance.now() - b) / 1000;
-  const sum = s.summary();
-  return { p50: sum.p50, p99: sum.p99, perSec: inputs.length / seconds, allowed: allowed / inputs.length };
-}
 
 export function runMatcherBench(quick: boolean): MatcherRow[] {
   const out: MatcherRow[] = [];

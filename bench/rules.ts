@@ -3,6 +3,7 @@ import type { RoleRules } from "../src/authorize/permissionIndex.js";
 import type { MatchKind } from "../src/authorize/rules.js";
 import { roleRules } from "../src/store/permissionRules.js";
 import type { PermissionRow } from "../src/store/queries.js";
+import { xorshift32 } from "../test/helpers/rng.js";
 
 export interface RuleSpec {
   uri: string;
@@ -27,16 +28,7 @@ export function ruleSet(n: number, tag = "r"): RuleSpec[] {
 
 /** Request URIs hitting the rules of `ruleSet(n, tag)` (exact, prefix, wildcard) and a share of misses. */
 export function requestUris(n: number, count: number, tag = "r", seed = 1): string[] {
-  let s = seed >>> 0 || 1;
-  const rnd = () => {
-    // xorshift32: cheap, deterministic
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 0x1_0000_0000;
-  };
+  const rnd = xorshift32(seed);
   const out: string[] = [];
   for (let j = 0; j < count; j++) {
     const i = Math.floor(rnd() * n);

@@ -13,7 +13,7 @@ import { loadConfig } from "../src/config/load.js";
 import { createLogger } from "../src/log/logger.js";
 import { Service } from "../src/service.js";
 import { type SessionScale, sampleAuthids, sessionRequests } from "./sessionScale.js";
-import { Samples } from "./stats.js";
+import { measure } from "./stats.js";
 
 type Msg =
   | { cmd: "reload" }
@@ -35,24 +35,6 @@ const startMs = performance.now() - t0;
 while (!service.link.isReady()) await new Promise((r) => setTimeout(r, 20));
 send({ type: "ready", startMs, readyMs: performance.now() - t0, rules: service.permissionIndex.ruleCount });
 
-/** Per-call latency (µs) over `inputs`, after a warm-up; and an untimed pass for throughput. */
-function measure<T>(inputs: readonly T[], fn: (x: T) => boolean): { p50: number; p99: number; perSec: number; allowed: number } {
-  for (let i = 0; i < Math.min(50_000, inputs.length * 2); i++) fn(inputs[i % inputs.length] as T);
-  const s = new Samples();
-  let allowed = 0;
-  for (const x of inputs) {
-    const a = performance.now();
-    const ok = fn(x);
-    s.add((performance.now() - a) * 1000);
-    if (ok) allowed++;
-  }
-  const b = performance.now();
-  for (const x of inputs) fn(x);
-  const seconds = (performance.now() - b) / 1000;
-  const sum = s.summary();
-  return { p50: sum.p50, p99: sum.p99, perSec: inputs.length / seconds, allowed: allowed / inputs.length };
-}
-
 async function authz(m: Extract<Msg, { cmd: "authz" }>): Promise<Record<string, unknown>> {
   const authids = sampleAuthids(m.sessions, m.scale);
   // What happens at login: each identity's users and rules are loaded once.
@@ -73,7 +55,8 @@ async function authz(m: Extract<Msg, { cmd: "authz" }>): Promise<Record<string, 
     if (overlay instanceof Promise) throw new Error(`overlay of ${authid} not loaded`);
     return { overlay, uri };
   });
-  const matcher = measure(withOverlay, (x) => decider.answerWith(base, x.overlay, x.uri, "call").allow);
+  const warmup = Math.min(50_000, withOverlay.length * 2);
+  const matcher = measure(withOverlay, (x) => decider.answerWith(base, x.overlay, x.uri, "call").allow, warmup);
   // The full path the router's call reaches: argument checks, overlay lookup, decision, metrics.
   const authorizer = service.authorize!;
   const args = requests.map(([authid, uri]) => [
@@ -82,11 +65,15 @@ async function authz(m: Extract<Msg, { cmd: "authz" }>): Promise<Record<string, 
     "call",
     {},
   ]);
-  const full = measure(args, (x) => {
-    const d = authorizer.authorize(m.realm, x);
-    if (d instanceof Promise) throw new Error("an overlay was not loaded");
-    return d.allow;
-  });
+  const full = measure(
+    args,
+    (x) => {
+      const d = authorizer.authorize(m.realm, x);
+      if (d instanceof Promise) throw new Error("an overlay was not loaded");
+      return d.allow;
+    },
+    warmup,
+  );
   return {
     matcher,
     full,

@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { routeAutobahnLog } from "../../src/router/autobahnLog.js";
 import { autobahn, type WampConnection, type WampSession } from "../../src/router/wamp.js";
 import { quietLog } from "./db.js";
@@ -96,6 +97,26 @@ export function connect(o: ClientOptions): Promise<Joined> {
 /** A ticket login. */
 export function ticketLogin(url: string, realm: string, authid: string, ticket: string): Promise<Joined> {
   return connect({ url, realm, authmethods: ["ticket"], authid, onchallenge: () => ticket });
+}
+
+/** A ticket login whose ticket is a token (a JWT, an API token, a device ticket); the authid is optional. */
+export function bearerLogin(url: string, realm: string, token: string, authid?: string): Promise<Joined> {
+  return connect({ url, realm, authmethods: ["ticket"], ...(authid ? { authid } : {}), onchallenge: () => token });
+}
+
+/** Resolves with the close details, or rejects when the session is still open after `ms`. */
+export function closedWithin(c: Joined, ms: number): Promise<{ reason: string; details: { reason?: string; message?: string } }> {
+  return Promise.race([
+    c.closed,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`session still open after ${ms} ms`)), ms)),
+  ]);
+}
+
+/** The one login denial every refused credential gets: not_authorized, "authentication failed". */
+export async function loginDenied(p: Promise<Joined>, what: string): Promise<void> {
+  const a = await abortOf(p, what);
+  assert.equal(a.reason, "wamp.error.not_authorized", what);
+  assert.equal(a.abortMessage, "authentication failed", what);
 }
 
 /** The error URI a WAMP call/subscribe failed with. */

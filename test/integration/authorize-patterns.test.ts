@@ -9,14 +9,7 @@ import * as admin from "../../src/store/adminQueries.js";
 import { errorOf, ticketLogin, type Joined } from "../helpers/client.js";
 import { userWithTicket } from "../helpers/seed.js";
 import { startStack, type Stack } from "../helpers/stack.js";
-
-async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { until } from "../helpers/wait.js";
 
 interface Event {
   topic: string;

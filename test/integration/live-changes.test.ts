@@ -5,26 +5,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Service } from "../../src/service.js";
-import { errorOf, ticketLogin, type Joined } from "../helpers/client.js";
+import { closedWithin, errorOf, ticketLogin } from "../helpers/client.js";
 import { cliEnv, cliOk } from "../helpers/cli.js";
 import { testHasher } from "../helpers/seed.js";
 import { startStack, type Stack } from "../helpers/stack.js";
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 10000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Resolves with the close details, or rejects when the session is still open after `ms`. */
-function closedWithin(c: Joined, ms: number): Promise<{ reason: string; details: { reason?: string; message?: string } }> {
-  return Promise.race([
-    c.closed,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`session still open after ${ms} ms`)), ms)),
-  ]);
-}
+import { until } from "../helpers/wait.js";
 
 /** Allowed authorize answers a service gave for (realm, action). */
 async function allowsAnswered(s: Service, realm: string, action: string): Promise<number> {

@@ -11,17 +11,7 @@ import { errorOf, ticketLogin, type Joined } from "../helpers/client.js";
 import { cliEnv, cliOk } from "../helpers/cli.js";
 import { pySubscriber } from "../helpers/pyClient.js";
 import { startStack, type Stack } from "../helpers/stack.js";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 10000): Promise<number> {
-  const start = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-  return Date.now() - start;
-}
+import { sleep, until } from "../helpers/wait.js";
 
 /** A subscription that records its events and whether the router revoked it. */
 async function watchTopic(c: Joined, topic: string, options?: Record<string, unknown>) {

@@ -4,14 +4,7 @@ import * as admin from "../../src/store/adminQueries.js";
 import { Aborted, errorOf, ticketLogin, type Joined } from "../helpers/client.js";
 import { userWithTicket } from "../helpers/seed.js";
 import { startStack, type Stack } from "../helpers/stack.js";
-
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { until } from "../helpers/wait.js";
 
 /** Retries while wamp-authd has not re-registered with the restarted router yet. */
 async function loginWhenServed(login: () => Promise<Joined>): Promise<Joined> {
@@ -69,7 +62,7 @@ describe("Crossbar's authorization cache (cache: true answers)", () => {
       const rulesBefore = stack.service!.permissionIndex.ruleCount;
       await admin.revokeGrant(db, "app", "user", "com.cached", "exact");
       await admin.revokeGrant(db, "app", "user", "com.live", "exact");
-      await until(() => stack.service!.permissionIndex.ruleCount === rulesBefore - 2);
+      await until("the index without the two rules", () => stack.service!.permissionIndex.ruleCount === rulesBefore - 2, 5000);
 
       // A brand-new session of the same role still gets the cached allow; the uncached rule is gone.
       const second = await ticketLogin(stack.wsUrl, "app", "bob", "bob-ticket");
@@ -81,7 +74,7 @@ describe("Crossbar's authorization cache (cache: true answers)", () => {
       // Only a router restart clears it.
       await stack.crossbar!.restart();
       const callee2 = await loginWhenServed(() => ticketLogin(stack.wsUrl, "app", "alice", "alice-ticket"));
-      await until(() => stack.service!.link.isReady(), 10_000); // the authorizer in realm app too
+      await until("the service link ready", () => stack.service!.link.isReady(), 10_000); // the authorizer in realm app too
       await callee2.session.register("com.cached", () => "cached");
       const third = await ticketLogin(stack.wsUrl, "app", "bob", "bob-ticket");
       assert.equal(await errorOf(third.session.call("com.cached")), "wamp.error.not_authorized");

@@ -8,14 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { errorOf, ticketLogin, type Joined } from "../helpers/client.js";
 import { cliEnv, cliOk, runCli } from "../helpers/cli.js";
 import { startStack, type Stack } from "../helpers/stack.js";
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 10000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { until } from "../helpers/wait.js";
 
 describe("session rules (users, groups, templates, denials) through a real Crossbar", () => {
   let stack: Stack;

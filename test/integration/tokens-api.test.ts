@@ -7,27 +7,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Service } from "../../src/service.js";
-import { abortOf, connect, type Joined } from "../helpers/client.js";
+import { bearerLogin, closedWithin, connect, loginDenied, type Joined } from "../helpers/client.js";
 import { cliEnv, cliOk, runCli } from "../helpers/cli.js";
 import { TOKENS_KEY } from "../helpers/idp.js";
 import { abortOf as pyAbortOf, pyLogin, welcomeOf } from "../helpers/pyClient.js";
 import { startStack, type Stack } from "../helpers/stack.js";
-
-const tokenLogin = (url: string, realm: string, token: string, authid?: string): Promise<Joined> =>
-  connect({ url, realm, authmethods: ["ticket"], ...(authid ? { authid } : {}), onchallenge: () => token });
-
-function closedWithin(c: Joined, ms: number): Promise<{ reason: string; details: { reason?: string; message?: string } }> {
-  return Promise.race([
-    c.closed,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`session still open after ${ms} ms`)), ms)),
-  ]);
-}
-
-async function denied(p: Promise<Joined>, what: string): Promise<void> {
-  const a = await abortOf(p, what);
-  assert.equal(a.reason, "wamp.error.not_authorized", what);
-  assert.equal(a.abortMessage, "authentication failed", what);
-}
 
 async function allowsAnswered(s: Service): Promise<number> {
   const m = await s.metrics.authenticate.get();
@@ -74,7 +58,7 @@ describe("API tokens through Crossbar", () => {
     assert.equal(row.kind, "api");
     assert.equal(row.last_used_at, null);
     assert.ok(Math.abs(new Date(row.expires_at as string).getTime() - Date.now() - 90 * 86400_000) < 60_000);
-    const c = await tokenLogin(stack.wsUrl, "app", token);
+    const c = await bearerLogin(stack.wsUrl, "app", token);
     c.close();
     const listed = await cli("tokens", "list", "app", "alice");
     assert.match(listed, /ID\s+KIND\s+NAME\s+ROLE\s+CREATED\s+EXPIRES\s+LAST USED\s+REVOKED/);
@@ -101,7 +85,7 @@ describe("API tokens through Crossbar", () => {
   it("logs in with autobahn-js and autobahn-python, with or without the authid; a --role token gets that role", async () => {
     const token = await create("alice", "--name", "js-py");
     for (const authid of [undefined, "alice"]) {
-      const c = await tokenLogin(stack.wsUrl, "app", token, authid);
+      const c = await bearerLogin(stack.wsUrl, "app", token, authid);
       assert.equal(c.welcome.authid, "alice");
       assert.equal(c.welcome.authrole, "user");
       c.close();
@@ -113,7 +97,7 @@ describe("API tokens through Crossbar", () => {
       assert.equal(w.authid, "alice");
     }
     const reader = await create("alice", "--name", "ro", "--role", "reader");
-    const r = await tokenLogin(stack.wsUrl, "app", reader);
+    const r = await bearerLogin(stack.wsUrl, "app", reader);
     assert.equal(r.welcome.authrole, "reader");
     r.close();
     assert.equal((await runCli(["tokens", "create", "app", "alice", "--name", "x", "--role", "trusted"], { env })).code, 1);
@@ -121,14 +105,14 @@ describe("API tokens through Crossbar", () => {
 
   it("denied with the one denial: another user's authid, another realm, a changed character, an unknown id, no key", async () => {
     const token = await create("alice", "--name", "deny");
-    await denied(tokenLogin(stack.wsUrl, "app", token, "bob"), "bob's authid");
-    await denied(tokenLogin(stack.wsUrl, "other", token), "realm other");
-    await denied(tokenLogin(stack.wsUrl, "other", token, "alice"), "alice of realm other");
+    await loginDenied(bearerLogin(stack.wsUrl, "app", token, "bob"), "bob's authid");
+    await loginDenied(bearerLogin(stack.wsUrl, "other", token), "realm other");
+    await loginDenied(bearerLogin(stack.wsUrl, "other", token, "alice"), "alice of realm other");
     const flipped = token.slice(0, 40) + (token[40] === "a" ? "b" : "a") + token.slice(41);
-    await denied(tokenLogin(stack.wsUrl, "app", flipped), "changed character");
+    await loginDenied(bearerLogin(stack.wsUrl, "app", flipped), "changed character");
     const other = await create("bob", "--name", "bob1");
-    await denied(tokenLogin(stack.wsUrl, "app", token.slice(0, 27) + other.slice(27)), "another token's secret");
-    await denied(tokenLogin(stack.wsUrl, "app", "authd_api_aaaaaaaaaaaaaaaa_" + "a".repeat(59)), "unknown token");
+    await loginDenied(bearerLogin(stack.wsUrl, "app", token.slice(0, 27) + other.slice(27)), "another token's secret");
+    await loginDenied(bearerLogin(stack.wsUrl, "app", "authd_api_aaaaaaaaaaaaaaaa_" + "a".repeat(59)), "unknown token");
     const py = pyAbortOf(await pyLogin({ url: stack.wsUrl, realm: "app", authmethod: "ticket", ticket: flipped }));
     assert.equal(py.message, "authentication failed");
     const r = await runCli(["tokens", "create", "app", "alice", "--name", "nokey"], { env: cliEnv(stack.store.url) });
@@ -139,8 +123,8 @@ describe("API tokens through Crossbar", () => {
   it("tokens revoke ends the sessions that logged in with that token, and only those", async () => {
     const a = await create("alice", "--name", "revoke-a");
     const b = await create("alice", "--name", "revoke-b");
-    const withA = [await tokenLogin(stack.wsUrl, "app", a), await tokenLogin(stack.wsUrl, "app", a, "alice")];
-    const withB = await tokenLogin(stack.wsUrl, "app", b);
+    const withA = [await bearerLogin(stack.wsUrl, "app", a), await bearerLogin(stack.wsUrl, "app", a, "alice")];
+    const withB = await bearerLogin(stack.wsUrl, "app", b);
     const withPassword = await connect({
       url: stack.wsUrl,
       realm: "app",
@@ -155,22 +139,22 @@ describe("API tokens through Crossbar", () => {
     assert.equal(withPassword.session.isOpen, true, "the user's password session stays");
     withB.close();
     withPassword.close();
-    await denied(tokenLogin(stack.wsUrl, "app", a), "revoked token");
+    await loginDenied(bearerLogin(stack.wsUrl, "app", a), "revoked token");
     const { rows } = await stack.store.pool.query("SELECT 1 FROM authd.audit WHERE kind = 'revoke' AND reason = 'token revoked'");
     assert.ok(rows.length >= 2, "each kill is audited");
   });
 
   it("an expired token is refused, and its sessions end at expiry", async () => {
     const token = await create("alice", "--name", "short", "--expires", "3s");
-    const c = await tokenLogin(stack.wsUrl, "app", token);
+    const c = await bearerLogin(stack.wsUrl, "app", token);
     const closed = await closedWithin(c, 8000);
     assert.equal(closed.details.reason, "wamp.close.logout");
-    await denied(tokenLogin(stack.wsUrl, "app", token), "expired token");
+    await loginDenied(bearerLogin(stack.wsUrl, "app", token), "expired token");
   });
 
   it("rows of sessions that ended on their own are forgotten by comparing with wamp.session.list", async () => {
     const token = await create("alice", "--name", "reconcile");
-    const live = await tokenLogin(stack.wsUrl, "app", token);
+    const live = await bearerLogin(stack.wsUrl, "app", token);
     await stack.store.pool.query(
       `INSERT INTO authd.token_sessions (session_id, realm, authid, kind, expires_at, created_at)
        VALUES (4242, 'app', 'alice', 'api', now() + interval '1 day', now() - interval '1 hour')`,
@@ -205,15 +189,15 @@ describe("API tokens through Crossbar", () => {
     const token = await create("alice", "--name", "two");
     const base = await Promise.all([first, second].map(allowsAnswered));
     const sessions: Joined[] = [];
-    for (let i = 0; i < 6; i++) sessions.push(await tokenLogin(stack.wsUrl, "app", token));
+    for (let i = 0; i < 6; i++) sessions.push(await bearerLogin(stack.wsUrl, "app", token));
     const answered = await Promise.all([first, second].map(allowsAnswered));
     assert.ok(answered[0]! > base[0]! && answered[1]! > base[1]!, "both instances answered token logins");
     await cli("tokens", "revoke", "app", "alice", "two");
     for (const c of sessions) assert.equal((await closedWithin(c, 3000)).details.reason, "wamp.close.logout");
-    for (let i = 0; i < 4; i++) await denied(tokenLogin(stack.wsUrl, "app", token), `revoked token, attempt ${i}`);
+    for (let i = 0; i < 4; i++) await loginDenied(bearerLogin(stack.wsUrl, "app", token), `revoked token, attempt ${i}`);
     // Expiry without the instance that answered: the other one's sweep ends the session.
     const short = await create("alice", "--name", "two-short", "--expires", "4s");
-    const c = await tokenLogin(stack.wsUrl, "app", short);
+    const c = await bearerLogin(stack.wsUrl, "app", short);
     const { rows } = await stack.store.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM authd.token_sessions WHERE kind = 'api'");
     assert.ok(rows[0]!.n >= 1);
     await second.stop();

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { connect, ticketLogin, type Joined } from "../helpers/client.js";
+import { closedWithin, connect, ticketLogin } from "../helpers/client.js";
 import { cliEnv, cliOk } from "../helpers/cli.js";
 import { TOKENS_KEY } from "../helpers/idp.js";
 import { abortOf as pyAbortOf, pyLogin, welcomeOf } from "../helpers/pyClient.js";
@@ -18,13 +18,6 @@ interface Issued {
   id: string;
   label: string;
   expires_at: string;
-}
-
-function closedWithin(c: Joined, ms: number): Promise<{ reason: string; details: { reason?: string; message?: string } }> {
-  return Promise.race([
-    c.closed,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`session still open after ${ms} ms`)), ms)),
-  ]);
 }
 
 async function callError(p: Promise<unknown>): Promise<{ error: string; message: string }> {

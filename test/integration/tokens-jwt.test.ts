@@ -10,28 +10,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { SignJWT } from "jose";
-import { abortOf, connect, type Joined } from "../helpers/client.js";
+import { bearerLogin, closedWithin, loginDenied } from "../helpers/client.js";
 import { cliEnv, cliOk, runCli } from "../helpers/cli.js";
 import { hs256Jwt, signingKey, startIdp, tamper, unsecuredJwt, type Idp, type SigningKey } from "../helpers/idp.js";
 import { abortOf as pyAbortOf, pyLogin, welcomeOf } from "../helpers/pyClient.js";
 import { capturedLogger } from "../helpers/logCapture.js";
 import { startStack, type Stack } from "../helpers/stack.js";
-
-const jwtLogin = (url: string, realm: string, token: string, authid?: string): Promise<Joined> =>
-  connect({ url, realm, authmethods: ["ticket"], ...(authid ? { authid } : {}), onchallenge: () => token });
-
-function closedWithin(c: Joined, ms: number): Promise<{ reason: string; details: { reason?: string; message?: string } }> {
-  return Promise.race([
-    c.closed,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`session still open after ${ms} ms`)), ms)),
-  ]);
-}
-
-async function denied(p: Promise<Joined>, what: string): Promise<void> {
-  const a = await abortOf(p, what);
-  assert.equal(a.reason, "wamp.error.not_authorized", what);
-  assert.equal(a.abortMessage, "authentication failed", what);
-}
 
 describe("JWT logins through Crossbar", () => {
   let stack: Stack;
@@ -78,7 +62,7 @@ describe("JWT logins through Crossbar", () => {
   it("a valid JWT logs in with autobahn-js (with or without authid): authid from sub, role mapped, selected claims in authextra", async () => {
     const token = await idp.sign(key, claims("alice", ["offline", "wamp-user"]));
     for (const authid of [undefined, "alice"]) {
-      const c = await jwtLogin(stack.wsUrl, "app", token, authid);
+      const c = await bearerLogin(stack.wsUrl, "app", token, authid);
       assert.equal(c.welcome.authid, "alice");
       assert.equal(c.welcome.authrole, "user");
       assert.equal(c.welcome.authextra.email, "alice@corp.test");
@@ -86,7 +70,7 @@ describe("JWT logins through Crossbar", () => {
       assert.equal(c.welcome.authextra.realm_access, undefined, "claims not selected stay out");
       c.close();
     }
-    const ops = await jwtLogin(stack.wsUrl, "app", await idp.sign(key, claims("bob", ["wamp-user", "wamp-ops"])));
+    const ops = await bearerLogin(stack.wsUrl, "app", await idp.sign(key, claims("bob", ["wamp-user", "wamp-ops"])));
     assert.equal(ops.welcome.authrole, "ops", "the first mapping entry in table order wins");
     ops.close();
   });
@@ -130,7 +114,7 @@ describe("JWT logins through Crossbar", () => {
       ["another realm", await idp.sign(key, good)],
     ];
     for (const [what, token, authid] of cases) {
-      await denied(jwtLogin(stack.wsUrl, what === "another realm" ? "hmac" : "app", token, authid), what);
+      await loginDenied(bearerLogin(stack.wsUrl, what === "another realm" ? "hmac" : "app", token, authid), what);
     }
     // Denials of unproven tokens are rolled up (an attacker can send them at will); each is logged with
     // its reason, and only verified tokens' denials keep an audit row of their own.
@@ -164,19 +148,19 @@ describe("JWT logins through Crossbar", () => {
     await new Promise((r) => setTimeout(r, 1600)); // past the cooldown of earlier tests
     const before = idp.requests;
     for (let i = 0; i < 6; i++)
-      await denied(jwtLogin(stack.wsUrl, "app", await idp.sign(key, claims("alice"), { kid: `made-up-${i}` })), "made-up kid");
+      await loginDenied(bearerLogin(stack.wsUrl, "app", await idp.sign(key, claims("alice"), { kid: `made-up-${i}` })), "made-up kid");
     assert.ok(idp.requests - before <= 1, `${idp.requests - before} JWKS requests for 6 unknown kids within the cooldown`);
 
     await new Promise((r) => setTimeout(r, 1600));
     const next = await signingKey("ES256");
     idp.keys = [key, next];
-    const c = await jwtLogin(stack.wsUrl, "app", await idp.sign(next, claims("alice")));
+    const c = await bearerLogin(stack.wsUrl, "app", await idp.sign(next, claims("alice")));
     assert.equal(c.welcome.authid, "alice", "the new key was fetched on its first unknown kid");
     c.close();
     idp.keys = [next]; // the old key is retired at the IdP
     await new Promise((r) => setTimeout(r, 1600));
-    await denied(jwtLogin(stack.wsUrl, "app", await idp.sign(key, claims("alice"), { kid: "retired-probe" })), "probe");
-    await denied(jwtLogin(stack.wsUrl, "app", await idp.sign(key, claims("alice"))), "retired key");
+    await loginDenied(bearerLogin(stack.wsUrl, "app", await idp.sign(key, claims("alice"), { kid: "retired-probe" })), "probe");
+    await loginDenied(bearerLogin(stack.wsUrl, "app", await idp.sign(key, claims("alice"))), "retired key");
     key = next;
   });
 
@@ -194,7 +178,7 @@ describe("JWT logins through Crossbar", () => {
       const metrics = await s.metrics.registry.metrics();
       assert.match(metrics, /authd_jwks_up\{issuer="app\/corp"\} 0/);
       assert.match(metrics, /authd_jwks_loads_total\{issuer="app\/corp",outcome="error"\} [1-9]/);
-      const c = await jwtLogin(stack.wsUrl, "app", await idp.sign(key, claims("alice")));
+      const c = await bearerLogin(stack.wsUrl, "app", await idp.sign(key, claims("alice")));
       assert.equal(c.welcome.authid, "alice");
       c.close();
     } finally {
@@ -207,7 +191,7 @@ describe("JWT logins through Crossbar", () => {
   it("the session is closed with wamp.close.logout when the token expires", async () => {
     const token = await idp.sign(key, claims("alice"), { expiresIn: 3 });
     const { exp } = JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as { exp: number };
-    const c = await jwtLogin(stack.wsUrl, "app", token);
+    const c = await bearerLogin(stack.wsUrl, "app", token);
     const closed = await closedWithin(c, 8000);
     const at = Date.now() / 1000;
     assert.equal(closed.details.reason, "wamp.close.logout");
@@ -226,14 +210,14 @@ describe("JWT logins through Crossbar", () => {
   it("revoking a jti through the CLI ends its live sessions, and only those; it no longer logs in", async () => {
     const revoked = await idp.sign(key, { ...claims("alice"), jti: "jti-to-revoke" });
     const other = await idp.sign(key, claims("alice"));
-    const a = await jwtLogin(stack.wsUrl, "app", revoked);
-    const b = await jwtLogin(stack.wsUrl, "app", other);
+    const a = await bearerLogin(stack.wsUrl, "app", revoked);
+    const b = await bearerLogin(stack.wsUrl, "app", other);
     await cli("tokens", "revoke-jti", "app", "corp", "jti-to-revoke");
     assert.equal((await closedWithin(a, 3000)).details.reason, "wamp.close.logout");
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(b.session.isOpen, true, "the other token's session stays");
     b.close();
-    await denied(jwtLogin(stack.wsUrl, "app", revoked), "revoked jti");
+    await loginDenied(bearerLogin(stack.wsUrl, "app", revoked), "revoked jti");
   });
 
   it("no reserved role from a token: the CLI refuses trusted, the store refuses the service's role", async () => {
@@ -294,18 +278,18 @@ describe("JWT logins through Crossbar", () => {
       "--provision",
     );
     const now = Math.floor(Date.now() / 1000);
-    const c = await jwtLogin(stack.wsUrl, "hmac", hs256Jwt({ sub: "newbie", iss: "svc", aud: "wamp", exp: now + 60 }, secret));
+    const c = await bearerLogin(stack.wsUrl, "hmac", hs256Jwt({ sub: "newbie", iss: "svc", aud: "wamp", exp: now + 60 }, secret));
     assert.equal(c.welcome.authid, "newbie");
     assert.equal(c.welcome.authrole, "user");
     c.close();
     const users = await cli("users", "list", "hmac", "--json");
     assert.match(users, /"newbie"/, "the unknown subject was provisioned");
-    await denied(
-      jwtLogin(stack.wsUrl, "hmac", hs256Jwt({ sub: "newbie", iss: "svc", aud: "wamp", exp: now + 60 }, "t".repeat(40))),
+    await loginDenied(
+      bearerLogin(stack.wsUrl, "hmac", hs256Jwt({ sub: "newbie", iss: "svc", aud: "wamp", exp: now + 60 }, "t".repeat(40))),
       "other secret",
     );
-    await denied(
-      jwtLogin(
+    await loginDenied(
+      bearerLogin(
         stack.wsUrl,
         "hmac",
         await new SignJWT({ sub: "newbie", iss: "svc", aud: "wamp" })
@@ -340,7 +324,7 @@ describe("JWT logins through Crossbar", () => {
           "user",
         );
       }
-      const c = await jwtLogin(stack.wsUrl, "app", await idp2.sign(k2, { sub: "newbie", tenant: "hmac" }));
+      const c = await bearerLogin(stack.wsUrl, "app", await idp2.sign(k2, { sub: "newbie", tenant: "hmac" }));
       assert.equal(c.welcome.authid, "newbie");
       assert.equal(c.welcome.realm, "hmac");
       c.close();
@@ -352,11 +336,11 @@ describe("JWT logins through Crossbar", () => {
         "SELECT detail->>'to' AS to FROM authd.audit WHERE kind = 'login' AND outcome = 'allow' ORDER BY id DESC LIMIT 1",
       );
       assert.equal(moved[0]!.to, "hmac", "and landed in the realm the claim names");
-      await denied(
-        jwtLogin(stack.wsUrl, "app", await idp2.sign(k2, { sub: "newbie", tenant: "nowhere" })),
+      await loginDenied(
+        bearerLogin(stack.wsUrl, "app", await idp2.sign(k2, { sub: "newbie", tenant: "nowhere" })),
         "a realm that does not trust the iss",
       );
-      await denied(jwtLogin(stack.wsUrl, "app", await idp2.sign(k2, { sub: "alice" })), "no realm claim");
+      await loginDenied(bearerLogin(stack.wsUrl, "app", await idp2.sign(k2, { sub: "alice" })), "no realm claim");
     } finally {
       await idp2.close();
     }
@@ -364,11 +348,11 @@ describe("JWT logins through Crossbar", () => {
 
   it("removing an issuer closes the sessions its tokens opened", async () => {
     const now = Math.floor(Date.now() / 1000);
-    const c = await jwtLogin(stack.wsUrl, "hmac", hs256Jwt({ sub: "newbie", iss: "svc", aud: "wamp", exp: now + 600 }, "s".repeat(40)));
+    const c = await bearerLogin(stack.wsUrl, "hmac", hs256Jwt({ sub: "newbie", iss: "svc", aud: "wamp", exp: now + 600 }, "s".repeat(40)));
     await cli("issuers", "remove", "hmac", "svc");
     assert.equal((await closedWithin(c, 3000)).details.reason, "wamp.close.logout");
-    await denied(
-      jwtLogin(stack.wsUrl, "hmac", hs256Jwt({ sub: "newbie", iss: "svc", aud: "wamp", exp: now + 600 }, "s".repeat(40))),
+    await loginDenied(
+      bearerLogin(stack.wsUrl, "hmac", hs256Jwt({ sub: "newbie", iss: "svc", aud: "wamp", exp: now + 600 }, "s".repeat(40))),
       "removed issuer",
     );
   });

@@ -12,6 +12,7 @@ import type { Decision } from "../../src/authorize/rules.js";
 import { createLogger } from "../../src/log/logger.js";
 import { capturedLogger } from "../helpers/logCapture.js";
 import { denyRule, rule } from "../helpers/rules.js";
+import { xorshift32 as rng } from "../helpers/rng.js";
 
 const RESERVED = ReservedUris.forProcedures({
   authenticate: "authd.authenticate",
@@ -46,19 +47,6 @@ function authorizer(
 function sync(d: Decision | Promise<Decision>): Decision {
   assert.ok(!(d instanceof Promise), "a synchronous provider gives a synchronous answer");
   return d;
-}
-
-/** Seeded xorshift32. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 0x1_0000_0000;
-  };
 }
 
 class Junk {

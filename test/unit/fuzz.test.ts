@@ -11,22 +11,11 @@ import * as admin from "../../src/store/adminQueries.js";
 import { freshStore, type TestStore } from "../helpers/db.js";
 import { inProcess, type InProcess } from "../helpers/inProcess.js";
 import { userWithTicket } from "../helpers/seed.js";
+import { mulberry32 as rng } from "../helpers/rng.js";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed);
 const AUTHENTICATE_CASES = Number(process.env.FUZZ_AUTHENTICATE ?? 100_000);
 const AUTHORIZE_CASES = Number(process.env.FUZZ_AUTHORIZE ?? 100_000);
-
-/** mulberry32: small, fast, reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Gen {
   constructor(readonly r: () => number) {}

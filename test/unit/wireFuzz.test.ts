@@ -14,6 +14,7 @@ import { RouterLink } from "../../src/router/link.js";
 import { encode } from "../../src/router/msgpack.js";
 import { startFakeRouter, type FakeRouter, type FakeSerializer } from "../helpers/fakeRouter.js";
 import { capturedLogger, waitFor } from "../helpers/logCapture.js";
+import { mulberry32 as rng } from "../helpers/rng.js";
 
 /** What the router must see for one frame. */
 type Expect = "yield" | "deny" | "invalid" | "one" | "none";
@@ -24,16 +25,6 @@ interface Case {
   /** the request id a reply must carry, null when no reply is possible */
   id: number | null;
   expect: Expect;
-}
-
-/** Seeded PRNG (mulberry32): the same frames every run. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A marker put into every payload: it must never show up in a log line. */
