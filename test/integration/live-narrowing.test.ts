@@ -7,11 +7,12 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { errorOf, ticketLogin, type Joined } from "../helpers/client.js";
+import { errorOf, type Joined } from "../helpers/client.js";
 import { cliEnv, cliOk } from "../helpers/cli.js";
 import { pySubscriber } from "../helpers/pyClient.js";
 import { startStack, type Stack } from "../helpers/stack.js";
 import { sleep, until } from "../helpers/wait.js";
+import { passwordUsers } from "../helpers/passwordUsers.js";
 
 /** A subscription that records its events and whether the router revoked it. */
 async function watchTopic(c: Joined, topic: string, options?: Record<string, unknown>) {
@@ -29,16 +30,7 @@ describe("live narrowing through a real Crossbar", () => {
   let env: NodeJS.ProcessEnv;
   let svc: Joined;
   const cli = (...args: string[]) => cliOk(args, { env });
-  const sessions: Joined[] = [];
-  const login = async (authid: string) => {
-    const c = await ticketLogin(stack.wsUrl, "app", authid, `${authid}-pw`);
-    sessions.push(c);
-    return c;
-  };
-  const user = async (authid: string, role = "user", extra?: string) => {
-    await cli("users", "add", "app", authid, "--role", role, ...(extra ? ["--extra", extra] : []));
-    await cliOk(["users", "passwd", "app", authid], { env, input: `${authid}-pw` });
-  };
+  const { sessions, login, user } = passwordUsers(() => ({ wsUrl: stack.wsUrl, env }));
   /** Publishes (acknowledged) from the service-like client and gives the subscriber time to get it. */
   const publish = async (topic: string, value: unknown) => {
     await svc.session.publish(topic, [value], {}, { acknowledge: true });

@@ -5,25 +5,17 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { errorOf, ticketLogin, type Joined } from "../helpers/client.js";
+import { errorOf } from "../helpers/client.js";
 import { cliEnv, cliOk, runCli } from "../helpers/cli.js";
 import { startStack, type Stack } from "../helpers/stack.js";
 import { until } from "../helpers/wait.js";
+import { passwordUsers } from "../helpers/passwordUsers.js";
 
 describe("session rules (users, groups, templates, denials) through a real Crossbar", () => {
   let stack: Stack;
   let env: NodeJS.ProcessEnv;
   const cli = (...args: string[]) => cliOk(args, { env });
-  const sessions: Joined[] = [];
-  const login = async (authid: string) => {
-    const c = await ticketLogin(stack.wsUrl, "app", authid, `${authid}-pw`);
-    sessions.push(c);
-    return c;
-  };
-  const user = async (authid: string, role = "user", extra?: string) => {
-    await cli("users", "add", "app", authid, "--role", role, ...(extra ? ["--extra", extra] : []));
-    await cliOk(["users", "passwd", "app", authid], { env, input: `${authid}-pw` });
-  };
+  const { sessions, login, user } = passwordUsers(() => ({ wsUrl: stack.wsUrl, env }));
 
   before(async () => {
     stack = await startStack({ realms: { app: ["user", "svc"] } });
