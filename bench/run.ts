@@ -6,8 +6,8 @@
 import "./quietConsole.js";
 import "../src/cli/threadpool.js";
 import argon2 from "argon2";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "../src/config/load.js";
@@ -89,8 +89,12 @@ interface Row {
   met: boolean | null;
 }
 
+/** Temp entries the project makes (`authd-*`): a run must leave none of its own behind. */
+const ourTempEntries = () => new Set(readdirSync(tmpdir()).filter((e) => e.startsWith("authd-")));
+
 async function main(): Promise<void> {
   const started = Date.now();
+  const tempBefore = ourTempEntries();
   const log = createLogger("silent");
   let matcher: MatcherRow[] = [];
   let calls: ScenarioResult[] = [];
@@ -198,6 +202,8 @@ async function main(): Promise<void> {
   writeFileSync(join(resultsDir, `${stamp}.json`), json);
   writeFileSync(join(resultsDir, "latest.json"), json);
   note(`wrote bench/results/${stamp}.json and bench/results/latest.json`);
+  const left = [...ourTempEntries()].filter((e) => !tempBefore.has(e));
+  if (left.length > 0) throw new Error(`the benchmark left temp entries behind in ${tmpdir()}: ${left.join(", ")}`);
 }
 
 type Latency = ScaleResult["session"]["full"];

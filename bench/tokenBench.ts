@@ -4,8 +4,6 @@
  * with a no-op dynamic authenticator (what any dynamic authenticator costs the router), on the same
  * machine, in interleaved rounds; and the cost of verifying a token inside the service, in process.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { importJWK, jwtVerify, type JWK } from "jose";
 import type pg from "pg";
@@ -15,6 +13,7 @@ import { createAuthenticator } from "../src/auth/createAuthenticator.js";
 import { loadConfig } from "../src/config/load.js";
 import { crossbarConfig } from "../devstack/crossbarConfig.js";
 import { startCrossbar } from "../devstack/crossbarProcess.js";
+import { removeTempDir, tempDir } from "../devstack/tempDirs.js";
 import { freePort } from "../devstack/ports.js";
 import { createLogger } from "../src/log/logger.js";
 import * as admin from "../src/store/adminQueries.js";
@@ -89,7 +88,7 @@ export async function runTokenBench(pool: pg.Pool, dbUrl: string, o: TokenBenchP
   const apiTokens: string[] = [];
   for (let i = 0; i < users; i++) apiTokens.push((await createToken(ctx, REALM, `u${i}`, { name: "bench", expires: "1d" })).token);
 
-  const dir = mkdtempSync(join(tmpdir(), "authd-tokbench-"));
+  const dir = tempDir("tokbench");
   const socketPath = join(dir, "authd.sock");
   const [wsPort, staticPort, noopPort] = [await freePort(), await freePort(), await freePort()];
   const principals = Object.fromEntries(Array.from({ length: users }, (_, i) => [`s${i}`, { ticket: STATIC_TICKET, role: "user" }]));
@@ -222,6 +221,7 @@ export async function runTokenBench(pool: pg.Pool, dbUrl: string, o: TokenBenchP
     await noop.stop().catch(() => undefined);
     await crossbar.stop().catch(() => undefined);
     await idp.close();
+    await removeTempDir(dir);
   }
 }
 
