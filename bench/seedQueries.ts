@@ -3,11 +3,10 @@
  * session_replication_role = replica so the change-notify triggers do not queue a million NOTIFYs.
  */
 import type pg from "pg";
+import { inTransaction } from "../src/store/adminQueries.js";
 
 export async function bulkUsersWithTicket(pool: pg.Pool, realmId: number, role: string, count: number, phc: string): Promise<void> {
-  const c = await pool.connect();
-  try {
-    await c.query("BEGIN");
+  await inTransaction(pool, async (c) => {
     await c.query("SET LOCAL session_replication_role = replica");
     await c.query(
       `INSERT INTO authd.users (realm_id, authid, role)
@@ -19,13 +18,7 @@ export async function bulkUsersWithTicket(pool: pg.Pool, realmId: number, role: 
        SELECT id, 'ticket', jsonb_build_object('phc', $2::text) FROM authd.users WHERE realm_id = $1`,
       [realmId, phc],
     );
-    await c.query("COMMIT");
-  } catch (err) {
-    await c.query("ROLLBACK").catch(() => undefined);
-    throw err;
-  } finally {
-    c.release();
-  }
+  });
   await pool.query("ANALYZE authd.users");
   await pool.query("ANALYZE authd.credentials");
 }
@@ -47,9 +40,7 @@ export async function bulkSessionRules(
   realmId: number,
   s: { users: number; userRules: number; groups: number; groupRules: number; members: number },
 ): Promise<void> {
-  const c = await pool.connect();
-  try {
-    await c.query("BEGIN");
+  await inTransaction(pool, async (c) => {
     await c.query("SET LOCAL session_replication_role = replica");
     await c.query("INSERT INTO authd.groups (realm_id, name) SELECT $1, 'grp' || g FROM generate_series(1, $2::int) g", [
       realmId,
@@ -85,13 +76,7 @@ export async function bulkSessionRules(
          JOIN authd.groups g ON g.realm_id = $1 AND g.name = 'grp' || ((n % $3::int) * 4 + 1)`,
       [realmId, s.members, chains],
     );
-    await c.query("COMMIT");
-  } catch (err) {
-    await c.query("ROLLBACK").catch(() => undefined);
-    throw err;
-  } finally {
-    c.release();
-  }
+  });
   await pool.query("ANALYZE authd.permissions");
   await pool.query("ANALYZE authd.groups");
   await pool.query("ANALYZE authd.group_members");

@@ -11,10 +11,15 @@ export async function userWithTicket(pool: pg.Pool, u: admin.NewUser, ticket: st
   return id;
 }
 
-/** Realm app, role user allowed to call and register under com.example., user alice with ticket alice-ticket. */
-export async function seedAppWithAlice(pool: pg.Pool): Promise<void> {
+/** Realm app, role user (no rules), user alice with ticket alice-ticket. */
+export async function seedAlice(pool: pg.Pool): Promise<void> {
   await admin.addRealm(pool, "app");
   await admin.addRole(pool, "app", "user");
-  await admin.grant(pool, "app", "user", { uri: "com.example.", match: "prefix", allow: ["call", "register"] });
   await userWithTicket(pool, { realm: "app", authid: "alice", role: "user" }, "alice-ticket");
+}
+
+/** seedAlice, with role user allowed to call and register under com.example. */
+export async function seedAppWithAlice(pool: pg.Pool): Promise<void> {
+  await seedAlice(pool);
+  await admin.grant(pool, "app", "user", { uri: "com.example.", match: "prefix", allow: ["call", "register"] });
 }

@@ -14,7 +14,7 @@ import { listAudit, listRollups } from "../../src/store/auditQueries.js";
 import { Aborted, ticketLogin } from "../helpers/client.js";
 import { freshStore, type TestStore } from "../helpers/db.js";
 import { denialOf, inProcess, ticketDetails, type InProcess } from "../helpers/inProcess.js";
-import { userWithTicket } from "../helpers/seed.js";
+import { seedAlice, userWithTicket } from "../helpers/seed.js";
 import { startStack, type Stack } from "../helpers/stack.js";
 
 const hex = (n: number) => randomBytes(n).toString("hex");
@@ -47,9 +47,7 @@ describe("audit amplification through a real Crossbar (ticket logins with random
       service: { throttle: { unknownAccountBuckets: BUCKETS, accountThreshold: 1000 } },
     });
     const db = stack.store.pool;
-    await admin.addRealm(db, "app");
-    await admin.addRole(db, "app", "user");
-    await userWithTicket(db, { realm: "app", authid: "alice", role: "user" }, "alice-ticket");
+    await seedAlice(db);
     await stack.service!.reload();
   });
 

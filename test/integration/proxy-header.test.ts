@@ -7,10 +7,9 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import * as admin from "../../src/store/adminQueries.js";
 import { abortOf, pyLogin, welcomeOf, type PyResult } from "../helpers/pyClient.js";
 import { rawTicketLogin } from "../helpers/rawHandshake.js";
-import { userWithTicket } from "../helpers/seed.js";
+import { seedAlice } from "../helpers/seed.js";
 import { startStack, type Stack } from "../helpers/stack.js";
 
 const rnd = () => randomBytes(1)[0]!;
@@ -27,9 +26,7 @@ describe("X-Forwarded-For behind a trusted proxy, through a real Crossbar (autob
       },
     });
     const db = stack.store.pool;
-    await admin.addRealm(db, "app");
-    await admin.addRole(db, "app", "user");
-    await userWithTicket(db, { realm: "app", authid: "alice", role: "user" }, "alice-ticket");
+    await seedAlice(db);
     await stack.service!.reload();
   });
 

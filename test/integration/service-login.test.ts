@@ -3,9 +3,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { autobahn } from "../../src/router/wamp.js";
-import * as admin from "../../src/store/adminQueries.js";
 import { ticketLogin } from "../helpers/client.js";
-import { userWithTicket } from "../helpers/seed.js";
+import { seedAlice } from "../helpers/seed.js";
 import { startStack, type Stack } from "../helpers/stack.js";
 import { removeTempDir, tempDir } from "../../devstack/tempDirs.js";
 
@@ -44,9 +43,7 @@ describe("wamp-authd logs in to the router with ticket or cryptosign", () => {
       },
     });
     const db = stack.store.pool;
-    await admin.addRealm(db, "app");
-    await admin.addRole(db, "app", "user");
-    await userWithTicket(db, { realm: "app", authid: "alice", role: "user" }, "alice-ticket");
+    await seedAlice(db);
     // The anonymous instance the stack started steps aside, so logins below prove the new one serves.
     await stack.service!.stop();
   });

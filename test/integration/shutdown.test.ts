@@ -7,10 +7,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
-import * as admin from "../../src/store/adminQueries.js";
 import { Aborted, ticketLogin } from "../helpers/client.js";
 import { startCli, type CliInstance } from "../helpers/cliProcess.js";
-import { userWithTicket } from "../helpers/seed.js";
+import { seedAlice } from "../helpers/seed.js";
 import { startStack, type Stack } from "../helpers/stack.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -30,9 +29,7 @@ describe("graceful shutdown of the CLI process", () => {
     // Only the CLI process answers in this file.
     await stack.service!.stop();
     const db = stack.store.pool;
-    await admin.addRealm(db, "app");
-    await admin.addRole(db, "app", "user");
-    await userWithTicket(db, { realm: "app", authid: "alice", role: "user" }, "alice-ticket");
+    await seedAlice(db);
   });
 
   after(async () => {

@@ -12,7 +12,7 @@ import { listAudit, listRollups } from "../../src/store/auditQueries.js";
 import { Aborted, ticketLogin } from "../helpers/client.js";
 import { freshStore, type TestStore } from "../helpers/db.js";
 import { denialOf, inProcess, ticketDetails, type InProcess } from "../helpers/inProcess.js";
-import { userWithTicket } from "../helpers/seed.js";
+import { seedAlice, userWithTicket } from "../helpers/seed.js";
 import { startStack, type Stack } from "../helpers/stack.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -342,9 +342,7 @@ describe("throttling through a real Crossbar", () => {
       service: { throttle: { accountThreshold: 2, peerThreshold: 1000, baseLockMs: 60_000 } },
     });
     const db = stack.store.pool;
-    await admin.addRealm(db, "app");
-    await admin.addRole(db, "app", "user");
-    await userWithTicket(db, { realm: "app", authid: "alice", role: "user" }, "alice-ticket");
+    await seedAlice(db);
     await stack.service!.reload();
   });
 
