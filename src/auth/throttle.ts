@@ -46,9 +46,14 @@ export function accountKeys(secret: Buffer, buckets: number, realm: string, auth
  * (unknown accounts per bucket) and per client address, exponential lockout past a threshold.
  * Pending failures (answers whose proof the router still checks) live in memory, per instance.
  */
+type RequestKeys = { own: ThrottleKey | null; bucket: ThrottleKey | null; peer: ThrottleKey | null };
+
 export class PostgresThrottle implements LoginGuard {
-  /** Requests whose account had no stored counter when they were checked. */
-  private readonly clean: WeakSet<AuthRequest>;
+  /**
+   * Per request: its keys (check, holdFor, failed and succeeded of one login all need them; the
+   * account key costs an HMAC), and whether its account had a stored counter when it was checked.
+   */
+  private readonly seen = new WeakMap<AuthRequest, { keys: Promise<RequestKeys>; ownCounter?: boolean }>();
   private readonly key: ServiceKey;
   readonly pending: PendingCounts;
 
@@ -60,11 +65,26 @@ export class PostgresThrottle implements LoginGuard {
     shared: { key?: ServiceKey; pending?: PendingCounts } = {},
   ) {
     this.key = shared.key ?? new ServiceKey(db);
-    this.clean = new WeakSet();
     this.pending = shared.pending ?? new PendingCounts();
   }
 
-  private async keys(req: AuthRequest): Promise<{ own: ThrottleKey | null; bucket: ThrottleKey | null; peer: ThrottleKey | null }> {
+  private entry(req: AuthRequest): { keys: Promise<RequestKeys>; ownCounter?: boolean } {
+    let e = this.seen.get(req);
+    if (!e) {
+      const keys = this.computeKeys(req);
+      // A failed key read (the store is away) is not remembered: a later call tries again.
+      keys.catch(() => this.seen.delete(req));
+      e = { keys };
+      this.seen.set(req, e);
+    }
+    return e;
+  }
+
+  private keys(req: AuthRequest): Promise<RequestKeys> {
+    return this.entry(req).keys;
+  }
+
+  private async computeKeys(req: AuthRequest): Promise<RequestKeys> {
     const ip = peerKey(req.details.transport, this.t);
     const peer: ThrottleKey | null = ip ? { scope: "peer", key: ip } : null;
     if (!req.realm || !req.authid) return { own: null, bucket: null, peer };
@@ -72,11 +92,12 @@ export class PostgresThrottle implements LoginGuard {
   }
 
   async check(req: AuthRequest, hold: boolean): Promise<{ locked: boolean; hold: Hold | null }> {
-    const { own, bucket, peer } = await this.keys(req);
+    const entry = this.entry(req);
+    const { own, bucket, peer } = await entry.keys;
     const keys = [own, bucket, peer].filter((k): k is ThrottleKey => k !== null);
     const stored = await lockState(this.db, keys, this.t.windowMs);
     // Most good logins have no counter to clear: remember, and spare them the DELETE (succeeded).
-    if (own && !stored.has(keyId(own))) this.clean.add(req);
+    entry.ownCounter = own !== null && stored.has(keyId(own));
     // From here to the hold nothing awaits: concurrent attempts are checked one after the other.
     const locked = keys.some((k) => {
       const s = stored.get(keyId(k));
@@ -116,7 +137,7 @@ export class PostgresThrottle implements LoginGuard {
   async succeeded(req: AuthRequest): Promise<void> {
     // No counter when this login was checked: nothing to clear. (One that other clients' failures
     // created meanwhile stays; clearing is a courtesy to the user who proved the credential.)
-    if (this.clean.has(req)) return;
+    if (this.seen.get(req)?.ownCounter === false) return;
     try {
       const { own } = await this.keys(req);
       if (own) await clearFailures(this.db, own);
