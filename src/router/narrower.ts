@@ -20,7 +20,7 @@
 import type { Action, Request } from "../authorize/rules.js";
 import type { Logger } from "../log/logger.js";
 import { type SessionWatch, type UriInfo, type WatchedSession, sessionOf, uriInfo } from "./sessionWatch.js";
-import type { WampSession } from "./wamp.js";
+import { describeWampError, wampErrorUri, type WampSession } from "./wamp.js";
 
 export interface NarrowerOptions {
   session: (realm: string) => WampSession | null;
@@ -107,7 +107,10 @@ export class Narrower {
       if (!this.o.governs(realm, s.authrole)) return;
       await this.checkOne(session, s, kind, id);
     } catch (err) {
-      this.o.log.debug({ realm, session: sessionId, kind, id, err: describe(err) }, "checking a new subscription/registration failed");
+      this.o.log.debug(
+        { realm, session: sessionId, kind, id, err: describeWampError(err) },
+        "checking a new subscription/registration failed",
+      );
     }
   }
 
@@ -121,14 +124,14 @@ export class Narrower {
         ids = idsOf(await session.call<unknown>(`wamp.${kind}.list`, [s.id]));
       } catch (err) {
         // The session left meanwhile (no_such_session), or the service may not list.
-        this.o.log.debug({ realm: s.realm, session: s.id, err: describe(err) }, `listing a session's ${kind}s failed`);
+        this.o.log.debug({ realm: s.realm, session: s.id, err: describeWampError(err) }, `listing a session's ${kind}s failed`);
         return removed;
       }
       for (const id of ids) {
         try {
           if (await this.checkOne(session, s, kind, id)) removed++;
         } catch (err) {
-          this.o.log.warn({ realm: s.realm, session: s.id, kind, id, err: describe(err) }, `checking a ${kind} failed`);
+          this.o.log.warn({ realm: s.realm, session: s.id, kind, id, err: describeWampError(err) }, `checking a ${kind} failed`);
         }
       }
     }
@@ -159,7 +162,7 @@ export class Narrower {
     } catch (err) {
       // Already gone (unsubscribed, left): nothing left to remove.
       if (gone(err)) return false;
-      this.o.log.warn({ realm: s.realm, session: s.id, subscription: id, err: describe(err) }, "removing a subscriber failed");
+      this.o.log.warn({ realm: s.realm, session: s.id, subscription: id, err: describeWampError(err) }, "removing a subscriber failed");
       return false;
     }
   }
@@ -181,7 +184,7 @@ export class Narrower {
       // The registration is gone: the callee was its last one.
       if (gone(err)) return true;
     }
-    this.o.log.warn({ realm: s.realm, session: s.id, registration: id, err: describe(failure) }, "removing a callee failed");
+    this.o.log.warn({ realm: s.realm, session: s.id, registration: id, err: describeWampError(failure) }, "removing a callee failed");
     return false;
   }
 }
@@ -198,12 +201,6 @@ function idsOf(v: unknown): number[] {
 }
 
 function gone(err: unknown): boolean {
-  const uri = (err as { error?: unknown })?.error;
+  const uri = wampErrorUri(err);
   return uri === "wamp.error.no_such_subscription" || uri === "wamp.error.no_such_registration" || uri === "wamp.error.no_such_session";
-}
-
-function describe(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  const e = err as { error?: unknown; args?: unknown };
-  return typeof e?.error === "string" ? `${e.error} ${JSON.stringify(e.args ?? [])}` : String(err);
 }

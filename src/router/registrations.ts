@@ -1,5 +1,5 @@
 import type { Logger } from "../log/logger.js";
-import type { WampRegistration, WampSession } from "./wamp.js";
+import { wampErrorUri, type WampRegistration, type WampSession } from "./wamp.js";
 
 /** Who called a procedure, as the router disclosed it (null when it did not). */
 export interface Caller {
@@ -231,11 +231,6 @@ function callerOf(details: unknown): Caller {
     authid: typeof d.caller_authid === "string" ? d.caller_authid : null,
     authrole: typeof d.caller_authrole === "string" ? d.caller_authrole : null,
   };
-}
-
-function wampErrorUri(err: unknown): string | null {
-  const e = typeof err === "object" && err !== null ? (err as { error?: unknown }).error : undefined;
-  return typeof e === "string" ? e : null;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -15,7 +15,7 @@
  * old router config), the watch logs one error per realm and stays empty there.
  */
 import type { Logger } from "../log/logger.js";
-import type { WampSession } from "./wamp.js";
+import { describeWampError, type WampSession } from "./wamp.js";
 
 export interface WatchedSession {
   id: number;
@@ -101,7 +101,7 @@ export class SessionWatch {
       await Promise.all(topics.map(([topic, handler]) => session.subscribe(topic, (args) => handler(Array.isArray(args) ? args : []))));
     } catch (err) {
       this.log.error(
-        { realm, err: describe(err) },
+        { realm, err: describeWampError(err) },
         "cannot watch sessions: the service role needs subscribe on wamp.session.*, wamp.subscription.* and wamp.registration.* meta topics (see README: Connecting Crossbar); narrowing live subscriptions is off in this realm",
       );
       return;
@@ -126,7 +126,7 @@ export class SessionWatch {
       if (current()) this.log.debug({ realm, sessions: state.sessions.size }, "sessions listed");
     } catch (err) {
       this.log.error(
-        { realm, err: describe(err) },
+        { realm, err: describeWampError(err) },
         "listing the realm's sessions failed (needs call on wamp.session.list and wamp.session.get)",
       );
     }
@@ -215,10 +215,4 @@ export function uriInfo(v: unknown): (UriInfo & { id: number }) | null {
   if (typeof d.id !== "number" || typeof d.uri !== "string") return null;
   if (match !== "exact" && match !== "prefix" && match !== "wildcard") return null;
   return { id: d.id, uri: d.uri, match };
-}
-
-function describe(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  const e = err as { error?: unknown; args?: unknown };
-  return typeof e?.error === "string" ? `${e.error} ${JSON.stringify(e.args ?? [])}` : String(err);
 }
